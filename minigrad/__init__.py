@@ -1,0 +1,17 @@
+"""minigrad: a small deep-learning framework with tape-based reverse-mode autodiff over
+NumPy (CPU) or CuPy (CUDA) arrays.  Names follow PyTorch."""
+from . import cuda, dtypes
+from ._device import Device
+from ._device import device as device
+from .autograd import enable_grad, grad, no_grad, set_grad_enabled, is_grad_enabled
+from .creation import (arange, as_tensor, empty, eye, from_dlpack, from_numpy, full, full_like, linspace, ones,
+                       ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
+from .dtypes import (bool_, double, float16, float32, float64, get_default_dtype, half, int8, int16, int32, int64,
+                     long, set_default_dtype, uint8)
+from .ops import *  # noqa: F401,F403
+from .ops import abs, max, min, pow, sum  # noqa: F401  (explicit: they shadow builtins on purpose)
+from .random import manual_seed
+from .tensor import Tensor
+
+bool = bool_  # noqa: A001  (mg.bool, as torch.bool)
+__version__ = "0.1.0"

@@ -1,0 +1,125 @@
+"""Devices and the array-module switch (``xp``).
+
+Every op is written once against ``xp``: the NumPy module for CPU tensors, the
+CuPy module for CUDA tensors.  This file is the only place that decides which.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+try:  # CuPy is optional (extra ``cuda``).
+    import cupy as _cupy
+except Exception:  # ImportError, or a broken CUDA install
+    _cupy = None
+
+_numpy_ndarray = numpy.ndarray
+
+
+class Device:
+    """Where a tensor's memory lives: ``cpu`` or ``cuda:N``.  Compares equal to its string form."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: str, index: int | None = None) -> None:
+        self.type = type
+        self.index = index
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except ValueError:
+                return False
+        if not isinstance(other, Device):
+            return NotImplemented
+        if self.type != other.type:
+            return False
+        # "cuda" without an index means the current device, index 0 here.
+        return (self.index or 0) == (other.index or 0)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index or 0))
+
+
+CPU = Device("cpu")
+
+
+def device(spec: "str | Device | None") -> Device:
+    """Parse ``'cpu'``, ``'cuda'``, ``'cuda:1'`` or a :class:`Device`."""
+    if spec is None:
+        return CPU
+    if isinstance(spec, Device):
+        return spec
+    if not isinstance(spec, str):
+        raise TypeError(f"device must be a string like 'cpu' or 'cuda:0', got {type(spec).__name__}")
+    name, _, idx = spec.strip().partition(":")
+    if name == "cpu" and not idx:
+        return CPU
+    if name == "cuda":
+        if not idx:
+            return Device("cuda", 0)
+        if idx.isdigit():
+            return Device("cuda", int(idx))
+    raise ValueError(f"unknown device {spec!r}: expected 'cpu', 'cuda' or 'cuda:N'")
+
+
+def cupy_module() -> Any:
+    """Return CuPy, or raise a clear error saying why CUDA cannot be used."""
+    if _cupy is None:
+        raise RuntimeError(
+            "a CUDA device was requested but CuPy is not installed; "
+            "install it with: pip install 'minigrad[cuda]'"
+        )
+    try:
+        count = _cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # no driver, no GPU
+        raise RuntimeError(f"a CUDA device was requested but no CUDA GPU is usable: {exc}") from None
+    if count == 0:
+        raise RuntimeError("a CUDA device was requested but CuPy found no CUDA GPU")
+    return _cupy
+
+
+def array_module(array: Any) -> Any:
+    """``xp`` for an array: numpy for host arrays, cupy for device arrays."""
+    if array.__class__ is _numpy_ndarray or _cupy is None:
+        return numpy
+    return _cupy if isinstance(array, _cupy.ndarray) else numpy
+
+
+def is_cuda_array(array: Any) -> bool:
+    return _cupy is not None and isinstance(array, _cupy.ndarray)
+
+
+def device_of(array: Any) -> Device:
+    if array.__class__ is _numpy_ndarray or not is_cuda_array(array):
+        return CPU
+    return Device("cuda", array.device.id)
+
+
+def move(array: Any, dev: Device) -> Any:
+    """Copy ``array`` to ``dev`` (no copy when it is already there)."""
+    if dev.type == "cpu":
+        return array.get() if is_cuda_array(array) else array
+    cp = cupy_module()
+    index = dev.index or 0
+    if index >= cp.cuda.runtime.getDeviceCount():
+        raise RuntimeError(f"device {dev} requested but only {cp.cuda.runtime.getDeviceCount()} CUDA GPU(s) exist")
+    if is_cuda_array(array) and array.device.id == index:
+        return array
+    with cp.cuda.Device(index):
+        return cp.asarray(array)
+
+
+def from_host(array: Any, dev: Device) -> Any:
+    """Put a freshly made host array on ``dev``."""
+    return array if dev.type == "cpu" else move(array, dev)

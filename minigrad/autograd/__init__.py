@@ -1,0 +1,9 @@
+"""Reverse-mode automatic differentiation: the tape (:mod:`.function`), the backward walk
+(:mod:`.engine`), grad modes, and gradient checking."""
+from .engine import backward, grad
+from .function import Function
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+
+__all__ = ["Function", "backward", "grad", "gradcheck", "gradgradcheck", "GradcheckError", "no_grad",
+           "enable_grad", "set_grad_enabled", "is_grad_enabled"]

@@ -1,0 +1,210 @@
+"""Reverse-mode differentiation: walk the tape backwards.
+
+1. Collect every node reachable from the outputs (iteratively; no recursion,
+   so chains of any length work).
+2. Sort them by decreasing tape position ``seq``.  A node is always recorded
+   after the nodes that produced its inputs, so this order visits each node only
+   after every consumer of its output has sent it a gradient.
+3. For each node: sum of incoming gradients -> hooks -> ``node.backward`` ->
+   send one gradient to each input (a node, or a leaf tensor where it accumulates).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from ..tensor import Tensor, _make
+from .function import Function
+from .grad_mode import set_grad_enabled
+
+
+def _as_tuple(x: Any) -> tuple:
+    if x is None:
+        return ()
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _initial_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None) -> list:
+    from ..ops.conversion import ones_like_array
+
+    grads = []
+    for i, out in enumerate(outputs):
+        g = None if grad_outputs is None or i >= len(grad_outputs) else grad_outputs[i]
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs, but output {i} has shape "
+                    f"{out.shape}; pass a gradient of that shape, e.g. backward(mg.ones_like(out))"
+                )
+            g = _make(ones_like_array(out._data), False, None)
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor(g, dtype=out.dtype, device=out.device)
+            if g.shape != out.shape:
+                raise RuntimeError(f"gradient has shape {g.shape} but output {i} has shape {out.shape}")
+            if g.device != out.device:
+                raise RuntimeError(f"gradient is on {g.device} but output {i} is on {out.device}")
+        grads.append(g)
+    return grads
+
+
+def _collect(roots: Iterable[Function]) -> list:
+    """All nodes reachable from ``roots``, latest first."""
+    seen = set()
+    stack = list(roots)
+    nodes = []
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        nodes.append(node)
+        for link in node.next:
+            if link is not None and link.__class__ is not Tensor and not isinstance(link, Tensor):
+                if link not in seen:
+                    stack.append(link)
+    nodes.sort(key=_by_seq, reverse=True)
+    return nodes
+
+
+def _by_seq(node: Function) -> int:
+    return node.seq
+
+
+def _check_versions(node: Function) -> None:
+    for t, v in zip(node.saved, node.versions):
+        if v is not None and t._vc is not None and t._vc[0] != v:
+            raise RuntimeError(
+                f"one of the tensors needed by {node.name()} (shape {t.shape}, dtype {t.dtype}) was "
+                f"modified by an in-place operation ({t._vc[1]}) after it was saved: it is at version "
+                f"{t._vc[0]}, expected version {v}. Use the out-of-place op instead, or clone() it first."
+            )
+
+
+def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, retain_graph: bool,
+                 create_graph: bool, capture: Sequence[Tensor] | None = None) -> dict | None:
+    """The walk.  With ``capture`` given, gradients of those tensors are returned instead of
+    being accumulated into ``.grad`` (that is :func:`minigrad.grad`)."""
+    grads0 = _initial_grads(outputs, grad_outputs)
+    node_grads: dict = {}
+    leaf_grads: dict = {}
+    roots = []
+    for out, g in zip(outputs, grads0):
+        if not out._requires_grad:
+            raise RuntimeError(
+                f"output of shape {out.shape} does not require grad and has no grad_fn: nothing "
+                "recorded it (is it computed under no_grad, or from tensors without requires_grad?)"
+            )
+        target, table = (out, leaf_grads) if out.grad_fn is None else (out.grad_fn, node_grads)
+        table[target] = g if target not in table else table[target] + g
+        if out.grad_fn is not None:
+            roots.append(out.grad_fn)
+
+    captured_nodes = {}
+    if capture is not None:
+        for i, t in enumerate(capture):
+            if t.grad_fn is not None:
+                captured_nodes[t.grad_fn] = i
+
+    handed_out = {id(g) for g in grads0}  # grads stored in .grad must not alias each other
+    with set_grad_enabled(create_graph):
+        for node in _collect(roots):
+            g = node_grads.pop(node, None)
+            if g is None:
+                continue
+            if node.released:
+                node.saved_tensors  # raises the "second backward" error
+            if node.hooks:
+                for hook in node.hooks:
+                    r = hook(g)
+                    if r is not None:
+                        g = r
+            if node in captured_nodes:
+                leaf_grads[capture[captured_nodes[node]]] = g
+            if node.retain is not None and capture is None:
+                t = node.retain()
+                if t is not None:
+                    t.grad = g if t.grad is None else t.grad + g
+                    handed_out.add(id(g))
+            if node.saved:
+                _check_versions(node)
+            in_grads = node.backward(g)
+            if in_grads.__class__ is not tuple:
+                in_grads = (in_grads,)
+            for link, ig in zip(node.next, in_grads):
+                if link is None or ig is None:
+                    continue
+                table = leaf_grads if isinstance(link, Tensor) else node_grads
+                prev = table.get(link)
+                table[link] = ig if prev is None else prev + ig
+            if not retain_graph:
+                node.released = True
+                node.saved = ()
+                if node.saves_output:
+                    node.output = None
+
+        if capture is not None:
+            return leaf_grads
+
+        for leaf, g in leaf_grads.items():
+            if leaf._hooks:
+                for hook in leaf._hooks:
+                    r = hook(g)
+                    if r is not None:
+                        g = r
+            if not create_graph and (id(g) in handed_out or g._data.base is not None):
+                g = _make(g._data.copy(), False, None)  # own memory: users may modify .grad in place
+            handed_out.add(id(g))
+            if leaf.grad is None:
+                leaf.grad = g if create_graph or not g._requires_grad else g.detach()
+            else:
+                leaf.grad = leaf.grad + g
+    return None
+
+
+def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Any = None) -> None:
+    """``minigrad.autograd.backward``: accumulate gradients of ``tensors`` into leaves' ``.grad``."""
+    tensors = _as_tuple(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        grads = run_backward(tensors, _as_tuple(grad_tensors) or None, retain_graph, create_graph, capture=inputs)
+        for t in inputs:
+            g = grads.get(t)
+            if g is not None:
+                t.grad = g if t.grad is None else t.grad + g
+        return
+    run_backward(tensors, _as_tuple(grad_tensors) or None, retain_graph, create_graph)
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
+
+    With ``create_graph=True`` the returned gradients are themselves on the tape, so
+    they can be differentiated again (Hessian-vector products, Hessians).
+    """
+    outputs = _as_tuple(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = _as_tuple(inputs)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"inputs[{i}] is a {type(t).__name__}, expected a Tensor")
+        if not t._requires_grad:
+            raise RuntimeError(f"inputs[{i}] (shape {t.shape}) does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = run_backward(outputs, _as_tuple(grad_outputs) or None, retain_graph, create_graph, capture=inputs)
+    result = []
+    for i, t in enumerate(inputs):
+        g = grads.get(t)
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"inputs[{i}] (shape {t.shape}) was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+        result.append(g)
+    return tuple(result)

@@ -1,0 +1,206 @@
+"""Making tensors: ``tensor``, ``zeros``, ``randn``, ... (``device=`` and ``dtype=`` everywhere).
+
+dtype rules follow PyTorch: Python floats become float32 (the default float
+dtype), Python ints int64, bools bool; an existing array keeps its dtype.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+from . import _device
+from . import dtypes as _dtypes
+from . import random as _random
+from .ops._util import parse_size
+from .tensor import Tensor, _make
+
+
+def _to_array(data: Any, dtype: Any, device: Any) -> Any:
+    dev = None if device is None else _device.device(device)
+    dt = None if dtype is None else _dtypes.as_dtype(dtype)
+    if isinstance(data, Tensor):
+        data = data._data
+    if _device.is_cuda_array(data) or isinstance(data, numpy.ndarray) or isinstance(data, numpy.generic):
+        arr = data
+        if dt is not None and arr.dtype != dt:
+            arr = arr.astype(dt)
+        if dev is not None:
+            arr = _device.move(arr, dev)
+        return _device.array_module(arr).array(arr, copy=True) if arr is data else arr
+    if hasattr(data, "__dlpack__") and not isinstance(data, (list, tuple)):
+        return _to_array(from_dlpack(data)._data, dtype, device)
+    try:
+        arr = numpy.asarray(data, dtype=dt)
+    except (ValueError, TypeError) as e:
+        raise TypeError(f"cannot make a tensor from {type(data).__name__}: {e}") from None
+    if dt is None and arr.dtype.kind == "f":
+        arr = arr.astype(_dtypes.get_default_dtype(), copy=False)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"cannot make a tensor of dtype {arr.dtype} (from {type(data).__name__})")
+    return arr if dev is None else _device.from_host(arr, dev)
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new leaf tensor holding a copy of ``data`` (nested lists, numbers, arrays, tensors)."""
+    t = _make(_to_array(data, dtype, device), False, None)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like :func:`tensor`, but shares memory with ``data`` where it can."""
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    if isinstance(data, numpy.ndarray) and dtype is None and device in (None, "cpu"):
+        return _make(data, False, None)
+    return tensor(data, dtype, device)
+
+
+def from_numpy(array: numpy.ndarray) -> Tensor:
+    """A CPU tensor sharing memory with ``array`` (dtype kept)."""
+    if not isinstance(array, numpy.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    return _make(array, False, None)
+
+
+def from_dlpack(obj: Any) -> Tensor:
+    """Zero-copy import from any DLPack producer (NumPy, CuPy, PyTorch...)."""
+    dev_type, _ = obj.__dlpack_device__()
+    if int(dev_type) == 1:  # kDLCPU
+        return _make(numpy.from_dlpack(obj), False, None)
+    return _make(_device.cupy_module().from_dlpack(obj), False, None)
+
+
+def _filled(size: tuple, fill: Any, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
+    dt = _dtypes.as_dtype(dtype)
+    dev = _device.device(device)
+    xp = numpy if dev.type == "cpu" else _device.cupy_module()
+    if dev.type == "cpu":
+        arr = numpy.full(size, fill, dtype=dt)
+    else:
+        with xp.cuda.Device(dev.index or 0):
+            arr = xp.full(size, fill, dtype=dt)
+    t = _make(arr, False, None)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled(parse_size(size), 0, dtype, device, requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled(parse_size(size), 1, dtype, device, requires_grad)
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        dtype = (_dtypes.bool_ if isinstance(fill_value, bool) else
+                 _dtypes.int64 if isinstance(fill_value, int) else None)
+    return _filled(parse_size((size,) if isinstance(size, int) else tuple(size)), fill_value, dtype, device,
+                   requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _like(t: Tensor, dtype: Any, device: Any) -> tuple:
+    return t.shape, (t.dtype if dtype is None else dtype), (t.device if device is None else device)
+
+
+def zeros_like(t: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, dt, dev = _like(t, dtype, device)
+    return zeros(shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, dt, dev = _like(t, dtype, device)
+    return ones(shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def full_like(t: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    shape, dt, dev = _like(t, dtype, device)
+    return full(shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Values start, start+step, ... below end.  int64 for integer arguments, else float32."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be non-zero")
+    if dtype is None:
+        ints = all(isinstance(v, int) for v in (start, end, step))
+        dtype = _dtypes.int64 if ints else _dtypes.get_default_dtype()
+    arr = numpy.arange(start, end, step, dtype=_dtypes.as_dtype(dtype))
+    return tensor(arr, device=device, requires_grad=requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    arr = numpy.linspace(start, end, int(steps), dtype=_dtypes.as_dtype(dtype))
+    return tensor(arr, device=device, requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    arr = numpy.eye(n, m, dtype=_dtypes.as_dtype(dtype))
+    return tensor(arr, device=device, requires_grad=requires_grad)
+
+
+def _random_tensor(draw: str, size: tuple, dtype: Any, device: Any, requires_grad: bool, **kw: Any) -> Tensor:
+    dev = _device.device(device)
+    dt = _dtypes.as_dtype(dtype)
+    gen = _random.generator(dev)
+    if draw == "uniform":
+        arr = gen.random(size, dtype=dt) if dt.kind == "f" and dt.itemsize >= 4 else gen.random(size).astype(dt)
+    elif draw == "normal":
+        arr = gen.standard_normal(size, dtype=dt) if dt.itemsize >= 4 else gen.standard_normal(size).astype(dt)
+    else:
+        arr = gen.integers(kw["low"], kw["high"], size=size, dtype=dt)
+    t = _make(arr, False, None)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1)."""
+    return _random_tensor("uniform", parse_size(size), dtype, device, requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal."""
+    return _random_tensor("normal", parse_size(size), dtype, device, requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None, device: Any = None) -> Tensor:
+    """Integers uniform on [low, high) (``randint(high, size=...)`` also works); int64 by default."""
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: high ({high}) must be larger than low ({low})")
+    dt = _dtypes.int64 if dtype is None else dtype
+    return _random_tensor("int", parse_size((size,) if isinstance(size, int) else tuple(size)), dt, device, False,
+                          low=low, high=high)
+
+
+def rand_like(t: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
+    shape, dt, dev = _like(t, dtype, device)
+    return rand(shape, dtype=dt, device=dev)
+
+
+def randn_like(t: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
+    shape, dt, dev = _like(t, dtype, device)
+    return randn(shape, dtype=dt, device=dev)
+
+
+def randperm(n: int, device: Any = None) -> Tensor:
+    """A random permutation of 0..n-1 (int64)."""
+    dev = _device.device(device)
+    return _make(_random.generator(dev).permutation(n).astype("int64"), False, None)

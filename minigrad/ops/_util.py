@@ -1,0 +1,79 @@
+"""Small helpers shared by the op families (no ops here)."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..tensor import Tensor, _make
+
+
+def data_of(x: Any) -> Any:
+    """The array behind a tensor; constants pass through."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+def binary_arrays(op: str, x: Any, y: Any) -> tuple:
+    """Arrays of two operands, after checking they live on the same device."""
+    a = x._data if isinstance(x, Tensor) else x
+    b = y._data if isinstance(y, Tensor) else y
+    if a.__class__ is not b.__class__ and isinstance(x, Tensor) and isinstance(y, Tensor):
+        raise RuntimeError(f"{op}: expected both tensors on the same device, but got {x.device} "
+                           f"(shape {x.shape}) and {y.device} (shape {y.shape})")
+    return a, b
+
+
+def as_tensor(x: Any, like: Tensor) -> Tensor:
+    """``x`` as a tensor on ``like``'s device (Python numbers take ``like``'s dtype)."""
+    if isinstance(x, Tensor):
+        return x
+    from ..creation import tensor
+
+    if isinstance(x, (int, float, bool)) and like.dtype.kind in "fc":
+        return tensor(x, dtype=like.dtype, device=like.device)
+    return tensor(x, device=like.device)
+
+
+def normalize_axes(axis: Any, ndim: int, op: str) -> tuple | None:
+    """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, int) and not hasattr(a, "__index__"):
+            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
+        a = int(a)
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise IndexError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimension(s)")
+        out.append(a % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def axis_and_keepdims(axis: Any, keepdims: Any, dim: Any, keepdim: Any) -> tuple:
+    """Accept NumPy's ``axis/keepdims`` and PyTorch's ``dim/keepdim`` spellings."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("pass either axis= or dim=, not both")
+        axis = dim
+    if keepdim is not None:
+        keepdims = keepdim
+    return axis, bool(keepdims)
+
+
+def keepdims_shape(shape: tuple, axes: tuple | None) -> tuple:
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def constant(array: Any) -> Tensor:
+    """Wrap an array as a tensor that never requires grad."""
+    return _make(array, False, None)
+
+
+def parse_size(size: tuple) -> tuple:
+    """Accept ``f(2, 3)`` and ``f((2, 3))``."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    return tuple(int(s) for s in size)

@@ -1,0 +1,234 @@
+"""Activations, in forms that never overflow (inputs of ±1e4 in float32 are fine).
+
+sigmoid(x) = 1 / (1 + e⁻ˣ) is evaluated as e^{-|x|}-based branches; softplus as
+max(x, 0) + log1p(e^{-|x|}); softmax / log_softmax subtract the row maximum first.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .._device import array_module
+from ..autograd.function import Function
+from ..tensor import Tensor
+from ._util import constant
+from .elementwise import exp, where
+
+
+def _stable_sigmoid(xp: Any, a: Any) -> Any:
+    e = xp.exp(-xp.abs(a))  # in (0, 1]: never overflows
+    return xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e⁻ˣ).   dx = dy · y (1 - y)."""
+
+    saves_output = True
+
+    def forward(self, x: Tensor) -> Any:
+        return _stable_sigmoid(array_module(x._data), x._data)
+
+    def backward(self, g: Tensor) -> Tensor:
+        y = self.output
+        return g * (y * (1 - y))
+
+
+class Tanh(Function):
+    """y = tanh x.   dx = dy · (1 - y²)."""
+
+    saves_output = True
+
+    def forward(self, x: Tensor) -> Any:
+        return array_module(x._data).tanh(x._data)
+
+    def backward(self, g: Tensor) -> Tensor:
+        y = self.output
+        return g * (1 - y * y)
+
+
+class ReLU(Function):
+    """y = max(x, 0).   dx = dy where x > 0, else 0."""
+
+    def forward(self, x: Tensor) -> Any:
+        a = x._data
+        self.mask = a > 0
+        return array_module(a).maximum(a, 0)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g * constant(self.mask)
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else slope·x.   dx = dy · (1 or slope)."""
+
+    def forward(self, x: Tensor, slope: float) -> Any:
+        a = x._data
+        xp = array_module(a)
+        self.scale = xp.where(a > 0, 1, slope).astype(a.dtype)
+        return a * self.scale
+
+    def backward(self, g: Tensor) -> tuple:
+        return g * constant(self.scale), None
+
+
+class Softplus(Function):
+    """y = log(1 + e^{βx}) / β (linear above ``threshold``).   dx = dy · sigmoid(βx)."""
+
+    def forward(self, x: Tensor, beta: float, threshold: float) -> Any:
+        self.save_for_backward(x)
+        self.beta, self.threshold = beta, threshold
+        a = x._data
+        xp = array_module(a)
+        z = a * beta
+        soft = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
+        return xp.where(z > threshold, a, soft).astype(a.dtype, copy=False)
+
+    def backward(self, g: Tensor) -> tuple:
+        (x,) = self.saved
+        z = x * self.beta
+        s = sigmoid(z)
+        linear = constant(z._data > self.threshold)
+        return where(linear, g, g * s), None, None
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return Sigmoid.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return Tanh.apply(x)
+
+
+def relu(x: Tensor) -> Tensor:
+    return ReLU.apply(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return LeakyReLU.apply(x, float(negative_slope))
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """y = x for x > 0, α(eˣ - 1) otherwise (composed from differentiable ops)."""
+    negative = constant(x._data <= 0)
+    # exp of the clipped input: no overflow for large positive x in the unused branch.
+    safe = where(negative, x, x * 0)
+    return where(negative, (exp(safe) - 1) * alpha, x)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return Softplus.apply(x, float(beta), float(threshold))
+
+
+def _erf(xp: Any, a: Any) -> Any:
+    try:
+        if xp.__name__ == "cupy":
+            from cupyx.scipy.special import erf
+        else:
+            from scipy.special import erf
+        return erf(a)
+    except ImportError:  # Abramowitz & Stegun 7.1.26, |error| < 1.5e-7
+        s = xp.sign(a)
+        z = xp.abs(a)
+        t = 1.0 / (1.0 + 0.3275911 * z)
+        poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+        return (s * (1.0 - poly * xp.exp(-z * z))).astype(a.dtype, copy=False)
+
+
+class GELU(Function):
+    """y = x·Φ(x) with Φ the standard normal CDF.   dx = dy · (Φ(x) + x·φ(x)).
+
+    ``approximate='tanh'`` uses Φ(x) ≈ ½(1 + tanh(√(2/π)(x + 0.044715x³))), as PyTorch.
+    """
+
+    def forward(self, x: Tensor, approximate: str) -> Any:
+        self.save_for_backward(x)
+        self.approximate = approximate
+        a = x._data
+        xp = array_module(a)
+        if approximate == "tanh":
+            inner = math.sqrt(2 / math.pi) * (a + 0.044715 * a ** 3)
+            return (0.5 * a * (1 + xp.tanh(inner))).astype(a.dtype, copy=False)
+        return (a * 0.5 * (1 + _erf(xp, a / math.sqrt(2)))).astype(a.dtype, copy=False)
+
+    def backward(self, g: Tensor) -> tuple:
+        (x,) = self.saved
+        if self.approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            t = tanh((x + x * x * x * 0.044715) * k)
+            d = (1 + t) * 0.5 + x * 0.5 * (1 - t * t) * k * (1 + x * x * (3 * 0.044715))
+            return g * d, None
+        cdf = _Phi.apply(x)
+        pdf = exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
+        return g * (cdf + x * pdf), None
+
+
+class _Phi(Function):
+    """Φ(x), the standard normal CDF.   dx = dy · φ(x).  (Used by GELU's backward.)"""
+
+    def forward(self, x: Tensor) -> Any:
+        self.save_for_backward(x)
+        a = x._data
+        return (0.5 * (1 + _erf(array_module(a), a / math.sqrt(2)))).astype(a.dtype, copy=False)
+
+    def backward(self, g: Tensor) -> Tensor:
+        (x,) = self.saved
+        return g * exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(x, approximate)
+
+
+class LogSoftmax(Function):
+    """y = x - logsumexp(x).   dx = dy - softmax(x) · Σ dy  (sums along ``axis``)."""
+
+    saves_output = True
+
+    def forward(self, x: Tensor, axis: int) -> Any:
+        a = x._data
+        xp = array_module(a)
+        self.axis = axis
+        shifted = a - a.max(axis=axis, keepdims=True) if a.size else a
+        return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+    def backward(self, g: Tensor) -> tuple:
+        p = exp(self.output)
+        return g - p * g.sum(axis=self.axis, keepdims=True), None
+
+
+class Softmax(Function):
+    """y = eˣ / Σeˣ.   dx = y · (dy - Σ dy·y)  (sums along ``axis``)."""
+
+    saves_output = True
+
+    def forward(self, x: Tensor, axis: int) -> Any:
+        a = x._data
+        xp = array_module(a)
+        self.axis = axis
+        e = xp.exp(a - a.max(axis=axis, keepdims=True)) if a.size else a
+        return e / e.sum(axis=axis, keepdims=True)
+
+    def backward(self, g: Tensor) -> tuple:
+        y = self.output
+        return y * (g - (g * y).sum(axis=self.axis, keepdims=True)), None
+
+
+def _softmax_axis(x: Tensor, axis: Any, dim: Any, op: str) -> int:
+    from ._util import normalize_axes
+
+    axis = dim if dim is not None else axis
+    if axis is None:
+        axis = -1
+    return normalize_axes(axis, x.ndim, op)[0] if x.ndim else None
+
+
+def softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:  # noqa: D401
+    """Softmax along ``axis`` (default: the last)."""
+    return Softmax.apply(x, _softmax_axis(x, axis, dim, "softmax"))
+
+
+def log_softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """log(softmax(x)) along ``axis`` (default: the last), computed stably."""
+    return LogSoftmax.apply(x, _softmax_axis(x, axis, dim, "log_softmax"))

@@ -1,0 +1,172 @@
+"""Arithmetic: + - * / ** and negation, with NumPy broadcasting.
+
+When an operand was broadcast, its gradient is summed back to its own shape
+(``sum_to``).  Python numbers are constants: they get no gradient.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .._device import array_module
+from ..autograd.function import Function
+from ..tensor import Tensor
+from ._util import binary_arrays
+from .shape import sum_to
+
+
+def _shape(x: Any) -> tuple:
+    return x._data.shape if isinstance(x, Tensor) else ()
+
+
+class Add(Function):
+    """z = x + y.   dx = dz,  dy = dz."""
+
+    def forward(self, x: Any, y: Any) -> Any:
+        a, b = binary_arrays("add", x, y)
+        self.shapes = (_shape(x), _shape(y))
+        return a + b
+
+    def backward(self, g: Tensor) -> tuple:
+        sx, sy = self.shapes
+        return (sum_to(g, sx) if self.next[0] is not None else None,
+                sum_to(g, sy) if self.next[1] is not None else None)
+
+
+class Sub(Function):
+    """z = x - y.   dx = dz,  dy = -dz."""
+
+    def forward(self, x: Any, y: Any) -> Any:
+        a, b = binary_arrays("sub", x, y)
+        self.shapes = (_shape(x), _shape(y))
+        return a - b
+
+    def backward(self, g: Tensor) -> tuple:
+        sx, sy = self.shapes
+        return (sum_to(g, sx) if self.next[0] is not None else None,
+                sum_to(-g, sy) if self.next[1] is not None else None)
+
+
+class Mul(Function):
+    """z = x * y.   dx = dz * y,  dy = dz * x."""
+
+    def forward(self, x: Any, y: Any) -> Any:
+        a, b = binary_arrays("mul", x, y)
+        self.save_for_backward(x, y)
+        return a * b
+
+    def backward(self, g: Tensor) -> tuple:
+        x, y = self.saved
+        return (sum_to(g * y, x._data.shape) if self.next[0] is not None else None,
+                sum_to(g * x, y._data.shape) if self.next[1] is not None else None)
+
+
+class Div(Function):
+    """z = x / y.   dx = dz / y,  dy = -dz * x / y²."""
+
+    def forward(self, x: Any, y: Any) -> Any:
+        a, b = binary_arrays("div", x, y)
+        self.save_for_backward(x, y)
+        return a / b
+
+    def backward(self, g: Tensor) -> tuple:
+        x, y = self.saved
+        gx = sum_to(g / y, x._data.shape) if self.next[0] is not None else None
+        gy = sum_to(-g * x / (y * y), y._data.shape) if self.next[1] is not None else None
+        return gx, gy
+
+
+class Neg(Function):
+    """z = -x.   dx = -dz."""
+
+    def forward(self, x: Tensor) -> Any:
+        return -x._data
+
+    def backward(self, g: Tensor) -> Tensor:
+        return -g
+
+
+class PowScalar(Function):
+    """z = x ** c for a constant c.   dx = dz * c * x ** (c - 1)."""
+
+    def forward(self, x: Tensor, c: float) -> Any:
+        self.save_for_backward(x)
+        self.c = c
+        return x._data ** c
+
+    def backward(self, g: Tensor) -> tuple:
+        (x,) = self.saved
+        c = self.c
+        if c == 2:
+            return g * (2 * x), None
+        return g * (c * x ** (c - 1)), None
+
+
+class Pow(Function):
+    """z = x ** y.   dx = dz * y * x ** (y - 1),  dy = dz * z * log(x)."""
+
+    saves_output = True
+
+    def forward(self, x: Any, y: Any) -> Any:
+        a, b = binary_arrays("pow", x, y)
+        self.save_for_backward(x, y)
+        return a ** b
+
+    def backward(self, g: Tensor) -> tuple:
+        from .elementwise import log
+
+        x, y = self.saved
+        gx = sum_to(g * y * x ** (y - 1), x._data.shape) if self.next[0] is not None else None
+        gy = None
+        if self.next[1] is not None:
+            base = x if isinstance(x, Tensor) else _const_like(x, y)
+            gy = sum_to(g * self.output * log(base), y._data.shape)
+        return gx, gy
+
+
+def _const_like(value: Any, like: Tensor) -> Tensor:
+    from ._util import constant
+
+    return constant(array_module(like._data).asarray(value, dtype=like.dtype))
+
+
+def add(x: Any, y: Any) -> Tensor:
+    return Add.apply(x, y)
+
+
+def sub(x: Any, y: Any) -> Tensor:
+    return Sub.apply(x, y)
+
+
+def mul(x: Any, y: Any) -> Tensor:
+    return Mul.apply(x, y)
+
+
+def div(x: Any, y: Any) -> Tensor:
+    return Div.apply(x, y)
+
+
+def neg(x: Tensor) -> Tensor:
+    return Neg.apply(x)
+
+
+def pow(x: Any, y: Any) -> Tensor:
+    """``x ** y``; a constant exponent takes the cheaper ``PowScalar`` path."""
+    if isinstance(x, Tensor) and isinstance(y, (int, float)) and not isinstance(y, bool):
+        return PowScalar.apply(x, y)
+    return Pow.apply(x, y)
+
+
+def rsub(x: Tensor, y: Any) -> Tensor:
+    return Sub.apply(y, x)
+
+
+def rdiv(x: Tensor, y: Any) -> Tensor:
+    return Div.apply(y, x)
+
+
+def rpow(x: Tensor, y: Any) -> Tensor:
+    return Pow.apply(y, x)
+
+
+def square(x: Tensor) -> Tensor:
+    return PowScalar.apply(x, 2)

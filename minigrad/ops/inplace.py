@@ -1,0 +1,149 @@
+"""In-place ops (``add_``, ``t[idx] = v`` ...) and the version counter that keeps them safe.
+
+Every in-place op bumps the tensor's version.  Nodes remember the version of each
+tensor they saved; if it changed before backward, backward raises instead of
+computing a wrong gradient (PyTorch's rule).
+
+* Outside recording (``no_grad``, or nothing requires grad) the array is modified
+  in place: the optimizer path, no copies.
+* While recording, the op is applied out of place and the tensor takes the result
+  and its history (the old value stays alive for the ops that saved it).
+  A leaf that requires grad cannot be modified this way, as in PyTorch.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .._device import array_module
+from ..autograd.grad_mode import GradMode
+from ..tensor import Tensor, _make
+from ._util import data_of
+
+
+def _bump(t: Tensor, op: str) -> None:
+    vc = t._shared_version()
+    vc[0] += 1
+    vc[1] = op
+
+
+def _apply_inplace(t: Tensor, op: str, out_of_place: Callable[[Tensor], Tensor],
+                   in_place: Callable[[Any], None], operand: Any = None) -> Tensor:
+    recording = GradMode.enabled and (t._requires_grad or (isinstance(operand, Tensor) and operand._requires_grad))
+    if recording:
+        if t.grad_fn is None and t._requires_grad:
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad (shape {t.shape}) is being used in an in-place "
+                "operation; do it under mg.no_grad(), or use the out-of-place op"
+            )
+        old = _make(t._data, t._requires_grad, t.grad_fn)  # the value before, with its history
+        new = out_of_place(old)
+        t._data, t.grad_fn, t._requires_grad = new._data, new.grad_fn, new._requires_grad
+        if new.grad_fn is not None and new.grad_fn.saves_output:
+            new.grad_fn.output = new
+    else:
+        if isinstance(operand, Tensor) and operand._data.__class__ is not t._data.__class__:
+            raise RuntimeError(f"{op}: tensors on different devices: {t.device} and {operand.device}")
+        if not t._data.flags.writeable:
+            raise RuntimeError(f"{op}: this tensor (shape {t.shape}) is a read-only broadcast view; clone() it first")
+        in_place(t._data)
+    _bump(t, op)
+    return t
+
+
+def _check_shape(t: Tensor, other: Any, op: str) -> None:
+    if isinstance(other, Tensor):
+        try:
+            shape = array_module(t._data).broadcast_shapes(t.shape, other.shape)
+        except ValueError:
+            shape = None
+        if shape != t.shape:
+            raise RuntimeError(f"{op}: a value of shape {other.shape} can't be applied in place to shape {t.shape}")
+
+
+def add_(t: Tensor, other: Any, alpha: float = 1) -> Tensor:
+    _check_shape(t, other, "add_")
+    o = data_of(other)
+
+    def inplace(a: Any) -> None:
+        a += o if alpha == 1 else o * alpha
+
+    return _apply_inplace(t, "add_", lambda old: old + (other if alpha == 1 else other * alpha), inplace, other)
+
+
+def sub_(t: Tensor, other: Any, alpha: float = 1) -> Tensor:
+    return add_(t, other, -alpha)
+
+
+def mul_(t: Tensor, other: Any) -> Tensor:
+    _check_shape(t, other, "mul_")
+    o = data_of(other)
+
+    def inplace(a: Any) -> None:
+        a *= o
+
+    return _apply_inplace(t, "mul_", lambda old: old * other, inplace, other)
+
+
+def div_(t: Tensor, other: Any) -> Tensor:
+    _check_shape(t, other, "div_")
+    o = data_of(other)
+
+    def inplace(a: Any) -> None:
+        a /= o
+
+    return _apply_inplace(t, "div_", lambda old: old / other, inplace, other)
+
+
+def fill_(t: Tensor, value: Any) -> Tensor:
+    v = data_of(value)
+
+    def inplace(a: Any) -> None:
+        a[...] = v
+
+    return _apply_inplace(t, "fill_", lambda old: old * 0 + value, inplace, value)
+
+
+def zero_(t: Tensor) -> Tensor:
+    return fill_(t, 0)
+
+
+def copy_(t: Tensor, src: Any) -> Tensor:
+    """Copy ``src``'s values into ``t`` (broadcasting; dtype and device of ``t`` kept)."""
+    from .conversion import cast, to_device
+
+    if isinstance(src, Tensor):
+        _check_shape(t, src, "copy_")
+        src = cast(to_device(src, t.device), t.dtype)
+    v = data_of(src)
+
+    def inplace(a: Any) -> None:
+        a[...] = v
+
+    return _apply_inplace(t, "copy_", lambda old: old * 0 + src, inplace, src)
+
+
+def clamp_(t: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    from .elementwise import clamp
+
+    def inplace(a: Any) -> None:
+        array_module(a).clip(a, min, max, out=a)
+
+    return _apply_inplace(t, "clamp_", lambda old: clamp(old, min, max), inplace)
+
+
+def setitem(t: Tensor, index: Any, value: Any) -> None:
+    """``t[index] = value``."""
+    from .indexing import index_put, normalize_index
+
+    def inplace(a: Any) -> None:
+        idx = normalize_index(t, index)
+        try:
+            a[idx] = data_of(value)
+        except (IndexError, ValueError) as e:
+            shape = value.shape if isinstance(value, Tensor) else getattr(value, "shape", ())
+            raise type(e)(f"cannot assign a value of shape {tuple(shape)} into a tensor of shape {t.shape} "
+                          f"at {index!r}: {e}") from None
+
+    if isinstance(value, Tensor) and value._data.__class__ is not t._data.__class__:
+        raise RuntimeError(f"setitem: value is on {value.device} but the tensor is on {t.device}")
+    _apply_inplace(t, "setitem", lambda old: index_put(old, index, value), inplace, value)

@@ -1,0 +1,192 @@
+"""Reductions along ``axis`` (int or tuple; ``dim`` is accepted too) with ``keepdims``.
+
+The backward of a reduction spreads dy back over the reduced axes: reshape it to
+the keep-dims shape, then broadcast to the input's shape.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .._device import array_module
+from ..autograd.function import Function
+from ..tensor import Tensor
+from ._util import axis_and_keepdims, constant, keepdims_shape, normalize_axes
+from .shape import broadcast_to, reshape
+
+
+def _spread(g: Tensor, in_shape: tuple, axes: tuple | None, keepdims: bool) -> Tensor:
+    """dy (reduced shape) -> broadcast over the input's shape."""
+    if not keepdims:
+        g = reshape(g, keepdims_shape(in_shape, axes))
+    return broadcast_to(g, in_shape)
+
+
+class Sum(Function):
+    """y = Σ x over ``axes``.   dx = dy broadcast back over those axes."""
+
+    def forward(self, x: Tensor, axes: tuple | None, keepdims: bool) -> Any:
+        self.in_shape, self.axes, self.keepdims = x._data.shape, axes, keepdims
+        return x._data.sum(axis=axes, keepdims=keepdims)
+
+    def backward(self, g: Tensor) -> tuple:
+        return _spread(g, self.in_shape, self.axes, self.keepdims), None, None
+
+
+class Mean(Function):
+    """y = Σ x / n over ``axes``.   dx = dy / n broadcast back."""
+
+    def forward(self, x: Tensor, axes: tuple | None, keepdims: bool) -> Any:
+        a = x._data
+        self.in_shape, self.axes, self.keepdims = a.shape, axes, keepdims
+        self.count = a.size if axes is None else _count(a.shape, axes)
+        if self.count == 0:
+            xp = array_module(a)
+            out_shape = a.sum(axis=axes, keepdims=keepdims).shape
+            return xp.full(out_shape, xp.nan, dtype=a.dtype if a.dtype.kind == "f" else "float64")
+        return a.mean(axis=axes, keepdims=keepdims)
+
+    def backward(self, g: Tensor) -> tuple:
+        return _spread(g / self.count, self.in_shape, self.axes, self.keepdims), None, None
+
+
+def _count(shape: tuple, axes: tuple) -> int:
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+class Max(Function):
+    """y = max x over ``axes``.   dx = dy at the maximum; ties share it equally
+    (each of k tied entries gets dy / k), so the gradient sums to dy."""
+
+    saves_output = True
+
+    def forward(self, x: Tensor, axes: tuple | None, keepdims: bool, largest: bool) -> Any:
+        a = x._data
+        self.save_for_backward(x)
+        self.in_shape, self.axes, self.keepdims = a.shape, axes, keepdims
+        return a.max(axis=axes, keepdims=keepdims) if largest else a.min(axis=axes, keepdims=keepdims)
+
+    def backward(self, g: Tensor) -> tuple:
+        (x,) = self.saved
+        y = self.output._data
+        if not self.keepdims:
+            y = y.reshape(keepdims_shape(self.in_shape, self.axes))
+        hit = x._data == y
+        mask = hit / hit.sum(axis=self.axes, keepdims=True)
+        return _spread(g, self.in_shape, self.axes, self.keepdims) * constant(mask.astype(x.dtype)), None, None, None
+
+
+class LogSumExp(Function):
+    """y = log Σ eˣ over ``axes``, computed as m + log Σ e^{x-m} with m = max x.
+    dx = dy · e^{x - y} (the softmax)."""
+
+    saves_output = True
+
+    def forward(self, x: Tensor, axes: tuple | None, keepdims: bool) -> Any:
+        a = x._data
+        xp = array_module(a)
+        self.save_for_backward(x)
+        self.in_shape, self.axes, self.keepdims = a.shape, axes, keepdims
+        if a.size == 0:
+            return xp.log(xp.exp(a).sum(axis=axes, keepdims=keepdims))
+        m = a.max(axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)  # all -inf rows give -inf, not nan
+        out = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True)) + m
+        return out if keepdims else out.reshape(a.sum(axis=axes).shape)
+
+    def backward(self, g: Tensor) -> tuple:
+        from .elementwise import exp
+
+        (x,) = self.saved
+        y = self.output
+        if not self.keepdims:
+            y = reshape(y, keepdims_shape(self.in_shape, self.axes))
+        return _spread(g, self.in_shape, self.axes, self.keepdims) * exp(x - y), None, None
+
+
+def _reduce(cls: type, x: Tensor, axis: Any, keepdims: Any, dim: Any, keepdim: Any, name: str, *extra: Any) -> Tensor:
+    axis, keepdims = axis_and_keepdims(axis, keepdims, dim, keepdim)
+    axes = normalize_axes(axis, x.ndim, name)
+    return cls.apply(x, axes, keepdims, *extra)
+
+
+def sum(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
+    """Sum over ``axis`` (all by default)."""
+    return _reduce(Sum, x, axis, keepdims, dim, keepdim, "sum")
+
+
+def mean(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
+    """Mean over ``axis`` (all by default); nan over an empty axis, as NumPy and PyTorch."""
+    return _reduce(Mean, x, axis, keepdims, dim, keepdim, "mean")
+
+
+def _nonempty(x: Tensor, axis: Any, dim: Any, name: str) -> None:
+    axes = normalize_axes(dim if dim is not None else axis, x.ndim, name)
+    sizes = x.shape if axes is None else [x.shape[a] for a in axes]
+    if x.numel() == 0 and (axes is None or 0 in sizes):
+        raise RuntimeError(f"{name}: cannot reduce over an empty dimension (tensor of shape {x.shape}, axis {axis})")
+
+
+def max(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
+    """Largest value over ``axis`` (values only, like ``amax``; use ``argmax`` for positions).
+    Tied maxima share the gradient equally."""
+    _nonempty(x, axis, dim, "max")
+    return _reduce(Max, x, axis, keepdims, dim, keepdim, "max", True)
+
+
+def min(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
+    """Smallest value over ``axis``; tied minima share the gradient equally."""
+    _nonempty(x, axis, dim, "min")
+    return _reduce(Max, x, axis, keepdims, dim, keepdim, "min", False)
+
+
+def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
+    """log Σ exp(x) over ``axis``, without overflow."""
+    return _reduce(LogSumExp, x, axis, keepdims, dim, keepdim, "logsumexp")
+
+
+def var(x: Tensor, axis: Any = None, unbiased: bool = True, keepdims: bool = False, *, dim: Any = None,
+        keepdim: Any = None, correction: int | None = None) -> Tensor:
+    """Variance Σ(x - mean)² / (n - c), c = 1 if ``unbiased`` (or ``correction``) else 0."""
+    axis, keepdims = axis_and_keepdims(axis, keepdims, dim, keepdim)
+    axes = normalize_axes(axis, x.ndim, "var")
+    c = (1 if unbiased else 0) if correction is None else correction
+    n = x.numel() if axes is None else _count(x.shape, axes)
+    centered = x - Mean.apply(x, axes, True)
+    return Sum.apply(centered * centered, axes, keepdims) / (n - c if n - c > 0 else float("nan"))
+
+
+def std(x: Tensor, axis: Any = None, unbiased: bool = True, keepdims: bool = False, *, dim: Any = None,
+        keepdim: Any = None, correction: int | None = None) -> Tensor:
+    """Standard deviation: √var."""
+    from .elementwise import sqrt
+
+    return sqrt(var(x, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction))
+
+
+def _arg(x: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: Any, largest: bool) -> Tensor:
+    axis, keepdims = axis_and_keepdims(axis, keepdims, dim, keepdim)
+    _nonempty(x, axis, None, "argmax" if largest else "argmin")
+    a = x._data
+    if axis is None:
+        idx = a.argmax() if largest else a.argmin()
+        out = idx.reshape((1,) * a.ndim) if keepdims else idx
+    else:
+        ax = normalize_axes(axis, x.ndim, "argmax")[0]
+        out = a.argmax(axis=ax, keepdims=keepdims) if largest else a.argmin(axis=ax, keepdims=keepdims)
+    return constant(array_module(a).asarray(out, dtype="int64"))
+
+
+def argmax(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
+    """Index of the largest value (first one on ties); an int64 tensor without grad."""
+    return _arg(x, axis, keepdims, dim, keepdim, True)
+
+
+def argmin(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
+    return _arg(x, axis, keepdims, dim, keepdim, False)
+
+
+def prod_of_shape(shape: tuple) -> int:
+    return _count(shape, tuple(range(len(shape))))
