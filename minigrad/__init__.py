@@ -1,7 +1,7 @@
 """minigrad: a small deep-learning framework with tape-based reverse-mode autodiff over
 NumPy (CPU) or CuPy (CUDA) arrays.  Names follow PyTorch."""
 from . import cuda, dtypes
-from ._device import Device
+from ._device import Device, get_array_module
 from ._device import device as device
 from .autograd import enable_grad, grad, no_grad, set_grad_enabled, is_grad_enabled
 from .creation import (arange, as_tensor, empty, eye, from_dlpack, from_numpy, full, full_like, linspace, ones,

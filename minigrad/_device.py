@@ -96,6 +96,11 @@ def array_module(array: Any) -> Any:
     return _cupy if isinstance(array, _cupy.ndarray) else numpy
 
 
+def get_array_module(x: Any) -> Any:
+    """Public ``xp`` lookup: numpy or cupy for a Tensor or an array (for custom ops)."""
+    return array_module(getattr(x, "_data", x))
+
+
 def is_cuda_array(array: Any) -> bool:
     return _cupy is not None and isinstance(array, _cupy.ndarray)
 

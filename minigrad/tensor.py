@@ -21,7 +21,7 @@ _new = object.__new__
 
 
 class Tensor:
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_vc", "_hooks", "_retains", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_vc", "_hooks", "__weakref__")
 
     # Make NumPy hand ``ndarray <op> Tensor`` back to the Tensor's reflected operator.
     __array_ufunc__ = None
@@ -35,7 +35,6 @@ class Tensor:
         self.grad_fn = None
         self._vc = None
         self._hooks = None
-        self._retains = False
         if requires_grad:
             self.requires_grad = True
 
@@ -191,11 +190,10 @@ class Tensor:
             import weakref
 
             self.grad_fn.retain = weakref.ref(self)
-        self._retains = True
 
     @property
     def retains_grad(self) -> bool:
-        return self._retains and self.grad_fn is not None
+        return self.grad_fn is not None and self.grad_fn.retain is not None and self.grad_fn.retain() is self
 
     # -- devices and dtypes ----------------------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> "Tensor":
@@ -309,7 +307,6 @@ def _make(data: Any, requires_grad: bool, grad_fn: Any) -> Tensor:
     t.grad_fn = grad_fn
     t._vc = None
     t._hooks = None
-    t._retains = False
     return t
 
 

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Sequence
 
 from ..tensor import Tensor, _make
 from .function import Function
-from .grad_mode import set_grad_enabled
+from .grad_mode import GradMode
 
 
 def _as_tuple(x: Any) -> tuple:
@@ -68,12 +68,33 @@ def _collect(roots: Iterable[Function]) -> list:
     return nodes
 
 
+def _needed(nodes: list, targets: dict, leaf_ids: set) -> list:
+    """Only the nodes on a path to a captured tensor (``mg.grad`` computes nothing else
+    and frees nothing else).  A captured non-leaf's own node runs only if it leads on to
+    another captured tensor."""
+    needed = set()
+    for node in reversed(nodes):  # increasing seq: inputs before their consumers
+        if any(
+            link is not None and ((link in needed or link in targets) if isinstance(link, Function)
+                                  else id(link) in leaf_ids)
+            for link in node.next
+        ):
+            needed.add(node)
+    return [n for n in nodes if n in needed]
+
+
 def _by_seq(node: Function) -> int:
     return node.seq
 
 
 def _check_versions(node: Function) -> None:
-    for t, v in zip(node.saved, node.versions):
+    out = node.output
+    if out is not None and out._vc is not None and out._vc[0] != 0:
+        raise RuntimeError(
+            f"the output of {node.name()} (shape {out.shape}), which its backward needs, was modified by an "
+            f"in-place operation ({out._vc[1]}); use the out-of-place op instead, or clone() the output first."
+        )
+    for t, v in zip(node.saved, node.versions or ()):
         if v is not None and t._vc is not None and t._vc[0] != v:
             raise RuntimeError(
                 f"one of the tensors needed by {node.name()} (shape {t.shape}, dtype {t.dtype}) was "
@@ -102,17 +123,24 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
             roots.append(out.grad_fn)
 
     captured_nodes = {}
+    nodes = _collect(roots)
     if capture is not None:
         for i, t in enumerate(capture):
             if t.grad_fn is not None:
                 captured_nodes[t.grad_fn] = i
+        nodes = _needed(nodes, captured_nodes, {id(t) for t in capture if t.grad_fn is None})
 
     handed_out = {id(g) for g in grads0}  # grads stored in .grad must not alias each other
-    with set_grad_enabled(create_graph):
-        for node in _collect(roots):
+    owned: dict = {}  # id -> gradient sums allocated by this walk (safe to update in place)
+    prev_mode = GradMode.enabled
+    GradMode.enabled = create_graph
+    try:
+        for node in nodes:
             g = node_grads.pop(node, None)
             if g is None:
                 continue
+            if owned:
+                owned.pop(id(g), None)  # from here on g may be shared: never modify it in place
             if node.released:
                 node.saved_tensors  # raises the "second backward" error
             if node.hooks:
@@ -120,14 +148,14 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
                     r = hook(g)
                     if r is not None:
                         g = r
-            if node in captured_nodes:
+            if captured_nodes and node in captured_nodes:
                 leaf_grads[capture[captured_nodes[node]]] = g
             if node.retain is not None and capture is None:
                 t = node.retain()
                 if t is not None:
                     t.grad = g if t.grad is None else t.grad + g
                     handed_out.add(id(g))
-            if node.saved:
+            if node.versions is not None or node.output is not None:
                 _check_versions(node)
             in_grads = node.backward(g)
             if in_grads.__class__ is not tuple:
@@ -135,31 +163,48 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
             for link, ig in zip(node.next, in_grads):
                 if link is None or ig is None:
                     continue
-                table = leaf_grads if isinstance(link, Tensor) else node_grads
+                table = leaf_grads if (link.__class__ is Tensor or isinstance(link, Tensor)) else node_grads
                 prev = table.get(link)
-                table[link] = ig if prev is None else prev + ig
+                if prev is None:
+                    table[link] = ig
+                elif create_graph:
+                    table[link] = prev + ig
+                elif id(prev) in owned:  # a sum this walk allocated: add in place
+                    prev._data += ig._data
+                else:
+                    total = prev + ig
+                    owned[id(total)] = total  # (the dict also keeps it alive, so ids stay unique)
+                    table[link] = total
             if not retain_graph:
                 node.released = True
-                node.saved = ()
+                if node.versions is not None or node.saved:
+                    node.saved = ()
                 if node.saves_output:
                     node.output = None
 
-        if capture is not None:
-            return leaf_grads
-
-        for leaf, g in leaf_grads.items():
-            if leaf._hooks:
+        for leaf, g in list(leaf_grads.items()):
+            if leaf._hooks and leaf.grad_fn is None:
                 for hook in leaf._hooks:
                     r = hook(g)
                     if r is not None:
                         g = r
-            if not create_graph and (id(g) in handed_out or g._data.base is not None):
+                leaf_grads[leaf] = g
+        if capture is not None:
+            for node, i in captured_nodes.items():
+                if capture[i] not in leaf_grads and node in node_grads:
+                    leaf_grads[capture[i]] = node_grads[node]
+            return leaf_grads
+
+        for leaf, g in leaf_grads.items():
+            if not create_graph and id(g) not in owned and (id(g) in handed_out or g._data.base is not None):
                 g = _make(g._data.copy(), False, None)  # own memory: users may modify .grad in place
             handed_out.add(id(g))
             if leaf.grad is None:
                 leaf.grad = g if create_graph or not g._requires_grad else g.detach()
             else:
                 leaf.grad = leaf.grad + g
+    finally:
+        GradMode.enabled = prev_mode
     return None
 
 
@@ -172,9 +217,13 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
     if inputs is not None:
         inputs = _as_tuple(inputs)
         grads = run_backward(tensors, _as_tuple(grad_tensors) or None, retain_graph, create_graph, capture=inputs)
+        seen: set = set()
         for t in inputs:
             g = grads.get(t)
             if g is not None:
+                if id(g) in seen or g._data.base is not None:
+                    g = _make(g._data.copy(), g._requires_grad and create_graph, None) if not create_graph else g
+                seen.add(id(g))
                 t.grad = g if t.grad is None else t.grad + g
         return
     run_backward(tensors, _as_tuple(grad_tensors) or None, retain_graph, create_graph)

@@ -28,33 +28,53 @@ _tape_position = itertools.count()
 _new = object.__new__
 
 
+def _share_version(out: Tensor, base: Tensor) -> None:
+    if out._data.base is not None:  # a view (NumPy/CuPy set .base only for views of other memory)
+        out._vc = base._shared_version()
+
+
 class Function:
-    __slots__ = ("next", "needs", "saved", "versions", "seq", "output", "hooks", "retain", "released",
-                 "__dict__", "__weakref__")
+    # ``next`` and ``seq`` are set on every recorded node; the rest default to the
+    # class attributes below and are set per instance only when used (keeps apply cheap).
+    __slots__ = ("next", "seq", "__dict__", "__weakref__")
+
+    saved: tuple = ()          # what forward kept for backward (tensors or constants)
+    versions: Any = None       # version of each saved tensor when saved
+    output: Any = None         # the output tensor, for ops with ``saves_output``
+    hooks: Any = None          # gradient hooks registered on the output tensor
+    retain: Any = None         # weakref to the output tensor if it called retain_grad()
+    released = False           # True once backward freed the saved values
 
     #: True for ops whose backward reads ``self.output`` (e.g. exp, tanh).
     saves_output = False
+    #: True for ops whose output may share memory with input 0 (reshape, slicing...):
+    #: the output then shares input 0's version counter, so in-place changes through
+    #: either are seen by both.
+    is_view = False
 
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
+        """Run ``forward`` and, when recording, put the node on the tape."""
         fn = _new(cls)
-        fn.saved = ()
-        data = fn.forward(*inputs, **options)
+        data = fn.forward(*inputs, **options) if options else fn.forward(*inputs)
         if GradMode.enabled:
-            links = []
-            any_grad = False
-            for x in inputs:
-                if isinstance(x, Tensor) and x._requires_grad:
-                    any_grad = True
-                    links.append(x if x.grad_fn is None else x.grad_fn)
-                else:
-                    links.append(None)
-            if any_grad:
+            # One link per input: the node that made it, the leaf itself, or None.
+            n = len(inputs)
+            if n == 2:  # the common case, unrolled
+                x, y = inputs
+                lx = (x.grad_fn or x) if isinstance(x, Tensor) and x._requires_grad else None
+                ly = (y.grad_fn or y) if isinstance(y, Tensor) and y._requires_grad else None
+                links = [lx, ly] if lx is not None or ly is not None else None
+            else:
+                links = None
+                for i, x in enumerate(inputs):
+                    if isinstance(x, Tensor) and x._requires_grad:
+                        if links is None:
+                            links = [None] * n
+                        links[i] = x.grad_fn or x
+            if links is not None:
                 fn.next = links
                 fn.seq = next(_tape_position)
-                fn.hooks = None
-                fn.retain = None
-                fn.released = False
                 saved = fn.saved
                 if saved:
                     fn.versions = [(t._vc[0] if t._vc is not None else 0) if isinstance(t, Tensor) else None
@@ -62,8 +82,13 @@ class Function:
                 out = _make(data, True, fn)
                 if cls.saves_output:
                     fn.output = out
+                if cls.is_view:
+                    _share_version(out, inputs[0])
                 return out
-        return _make(data, False, None)
+        out = _make(data, False, None)
+        if cls.is_view:
+            _share_version(out, inputs[0])
+        return out
 
     # -- helpers for op authors ---------------------------------------------
     def save_for_backward(self, *values: Any) -> None:

@@ -15,11 +15,12 @@ def is_grad_enabled() -> bool:
     return GradMode.enabled
 
 
-class set_grad_enabled:
-    """Context manager / decorator setting grad mode to ``mode`` inside."""
+class _GradModeContext:
+    """Context manager / decorator that sets grad mode to ``self.mode`` inside."""
 
-    def __init__(self, mode: bool = True) -> None:
-        self.mode = bool(mode)
+    mode = True
+
+    def __init__(self) -> None:
         self.prev: list[bool] = []
 
     def __enter__(self) -> None:
@@ -29,24 +30,49 @@ class set_grad_enabled:
     def __exit__(self, *exc: Any) -> None:
         GradMode.enabled = self.prev.pop()
 
+    def _clone(self) -> "_GradModeContext":
+        return self.__class__()
+
     def __call__(self, func: Callable) -> Callable:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.__class__(self.mode) if type(self) is set_grad_enabled else self.__class__():
+            with self._clone():
                 return func(*args, **kwargs)
 
         return wrapper
 
 
-class no_grad(set_grad_enabled):
+class no_grad(_GradModeContext):
     """Nothing is recorded inside: ops return tensors without ``grad_fn``."""
 
-    def __init__(self) -> None:
-        super().__init__(False)
+    mode = False
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_GradModeContext):
     """Re-enable recording inside a ``no_grad`` block."""
 
-    def __init__(self) -> None:
-        super().__init__(True)
+    mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """``set_grad_enabled(mode)``: sets the mode at once (as a plain call, it stays set);
+    as a context manager or decorator, the previous mode comes back at the end."""
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__()
+        self.mode = bool(mode)
+        self._before = GradMode.enabled
+        GradMode.enabled = self.mode
+
+    def __enter__(self) -> None:
+        self.prev.append(self._before)
+        GradMode.enabled = self.mode
+
+    def _clone(self) -> "_GradModeContext":
+        clone = _GradModeContext()
+        clone.mode = self.mode
+        return clone
+
+    def __call__(self, func: Callable) -> Callable:
+        GradMode.enabled = self._before  # used as a decorator: don't leave the mode switched
+        return super().__call__(func)

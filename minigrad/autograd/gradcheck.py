@@ -39,6 +39,12 @@ def _check_inputs(inputs: Sequence[Any]) -> list:
     return inputs
 
 
+def _flat_outputs(fn: Callable, inputs: Sequence[Any], n_out: int) -> numpy.ndarray:
+    if not n_out:
+        return numpy.zeros(0)
+    return numpy.concatenate([_host(o._data).ravel() for o in _outputs(fn, inputs)]).astype(numpy.float64)
+
+
 def numeric_jacobians(fn: Callable, inputs: Sequence[Any], eps: float = 1e-6) -> list:
     """For each differentiable input, J[i] of shape (n_out_total, n_in) by central differences."""
     outs = _outputs(fn, inputs)
@@ -48,15 +54,16 @@ def numeric_jacobians(fn: Callable, inputs: Sequence[Any], eps: float = 1e-6) ->
         if not (isinstance(t, Tensor) and t._requires_grad):
             result.append(None)
             continue
-        flat = t._data.reshape(-1)  # a view: perturbs t in place
-        jac = numpy.zeros((n_out, flat.size))
-        for j in range(flat.size):
-            orig = flat[j].item()
-            flat[j] = orig + eps
-            plus = numpy.concatenate([_host(o._data).ravel() for o in _outputs(fn, inputs)]) if n_out else numpy.zeros(0)
-            flat[j] = orig - eps
-            minus = numpy.concatenate([_host(o._data).ravel() for o in _outputs(fn, inputs)]) if n_out else numpy.zeros(0)
-            flat[j] = orig
+        arr = t._data  # perturbed in place, element by element (works for any memory layout)
+        jac = numpy.zeros((n_out, arr.size))
+        for j in range(arr.size):
+            idx = numpy.unravel_index(j, arr.shape) if arr.ndim else ()
+            orig = arr[idx].item()
+            arr[idx] = orig + eps
+            plus = _flat_outputs(fn, inputs, n_out)
+            arr[idx] = orig - eps
+            minus = _flat_outputs(fn, inputs, n_out)
+            arr[idx] = orig
             jac[:, j] = (plus - minus) / (2 * eps)
         result.append(jac)
     return result
@@ -74,7 +81,6 @@ def analytic_jacobians(fn: Callable, inputs: Sequence[Any]) -> list:
             if not out._requires_grad:
                 row += 1
                 continue
-            xp_zeros = out._data.__class__
             seeds = []
             for m, o in enumerate(outs):
                 s = (o._data * 0).reshape(-1)
@@ -91,7 +97,6 @@ def analytic_jacobians(fn: Callable, inputs: Sequence[Any]) -> list:
                 if g.dtype != t.dtype:
                     raise GradcheckError(f"gradient of input {i} has dtype {g.dtype}, expected {t.dtype}")
                 jacs[i][row] = _host(g._data).ravel()
-            del xp_zeros
             row += 1
     full = []
     it = iter(jacs)
@@ -120,7 +125,7 @@ def gradcheck(fn: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5, 
             shape = inputs[i].shape
             elem = numpy.unravel_index(c, shape) if shape else ()
             msg = (f"gradcheck failed for input {i} (shape {shape}) at element {tuple(int(v) for v in elem)}, "
-                   f"output element {r}: analytic {a[r, c]!r} vs numeric {n[r, c]!r} "
+                   f"output element {r}: analytic {float(a[r, c])!r} vs numeric {float(n[r, c])!r} "
                    f"({int(bad.sum())} of {bad.size} Jacobian entries differ)")
             if raise_exception:
                 raise GradcheckError(msg)

@@ -13,12 +13,16 @@ def data_of(x: Any) -> Any:
 
 def binary_arrays(op: str, x: Any, y: Any) -> tuple:
     """Arrays of two operands, after checking they live on the same device."""
-    a = x._data if isinstance(x, Tensor) else x
-    b = y._data if isinstance(y, Tensor) else y
-    if a.__class__ is not b.__class__ and isinstance(x, Tensor) and isinstance(y, Tensor):
-        raise RuntimeError(f"{op}: expected both tensors on the same device, but got {x.device} "
-                           f"(shape {x.shape}) and {y.device} (shape {y.shape})")
-    return a, b
+    if x.__class__ is Tensor or isinstance(x, Tensor):
+        a = x._data
+        if y.__class__ is Tensor or isinstance(y, Tensor):
+            b = y._data
+            if a.__class__ is not b.__class__:
+                raise RuntimeError(f"{op}: expected both tensors on the same device, but got {x.device} "
+                                   f"(shape {x.shape}) and {y.device} (shape {y.shape})")
+            return a, b
+        return a, y
+    return x, (y._data if isinstance(y, Tensor) else y)
 
 
 def as_tensor(x: Any, like: Tensor) -> Tensor:

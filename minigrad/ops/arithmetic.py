@@ -11,11 +11,11 @@ from .._device import array_module
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._util import binary_arrays
-from .shape import sum_to
+from .shape import broadcast_error, sum_to
 
 
-def _shape(x: Any) -> tuple:
-    return x._data.shape if isinstance(x, Tensor) else ()
+def _shape(a: Any) -> tuple:
+    return getattr(a, "shape", ())
 
 
 class Add(Function):
@@ -23,8 +23,11 @@ class Add(Function):
 
     def forward(self, x: Any, y: Any) -> Any:
         a, b = binary_arrays("add", x, y)
-        self.shapes = (_shape(x), _shape(y))
-        return a + b
+        self.shapes = (_shape(a), _shape(b))
+        try:
+            return a + b
+        except ValueError as e:
+            raise broadcast_error("add", e, a, b) from None
 
     def backward(self, g: Tensor) -> tuple:
         sx, sy = self.shapes
@@ -37,8 +40,11 @@ class Sub(Function):
 
     def forward(self, x: Any, y: Any) -> Any:
         a, b = binary_arrays("sub", x, y)
-        self.shapes = (_shape(x), _shape(y))
-        return a - b
+        self.shapes = (_shape(a), _shape(b))
+        try:
+            return a - b
+        except ValueError as e:
+            raise broadcast_error("sub", e, a, b) from None
 
     def backward(self, g: Tensor) -> tuple:
         sx, sy = self.shapes
@@ -51,8 +57,11 @@ class Mul(Function):
 
     def forward(self, x: Any, y: Any) -> Any:
         a, b = binary_arrays("mul", x, y)
-        self.save_for_backward(x, y)
-        return a * b
+        self.saved = (x, y)
+        try:
+            return a * b
+        except ValueError as e:
+            raise broadcast_error("mul", e, a, b) from None
 
     def backward(self, g: Tensor) -> tuple:
         x, y = self.saved
@@ -66,7 +75,10 @@ class Div(Function):
     def forward(self, x: Any, y: Any) -> Any:
         a, b = binary_arrays("div", x, y)
         self.save_for_backward(x, y)
-        return a / b
+        try:
+            return a / b
+        except ValueError as e:
+            raise broadcast_error("div", e, a, b) from None
 
     def backward(self, g: Tensor) -> tuple:
         x, y = self.saved
@@ -96,6 +108,8 @@ class PowScalar(Function):
     def backward(self, g: Tensor) -> tuple:
         (x,) = self.saved
         c = self.c
+        if c == 0:  # x ** 0 is constant; c·x^(c-1) would be 0·inf = nan at x = 0
+            return g * 0, None
         if c == 2:
             return g * (2 * x), None
         return g * (c * x ** (c - 1)), None
@@ -109,7 +123,10 @@ class Pow(Function):
     def forward(self, x: Any, y: Any) -> Any:
         a, b = binary_arrays("pow", x, y)
         self.save_for_backward(x, y)
-        return a ** b
+        try:
+            return a ** b
+        except ValueError as e:
+            raise broadcast_error("pow", e, a, b) from None
 
     def backward(self, g: Tensor) -> tuple:
         from .elementwise import log

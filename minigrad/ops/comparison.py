@@ -6,12 +6,16 @@ from typing import Any
 from .._device import array_module
 from ..tensor import Tensor
 from ._util import binary_arrays, constant
+from .shape import broadcast_error
 
 
 def _compare(name: str, fn: Any) -> Any:
     def compare(x: Any, y: Any) -> Tensor:
         a, b = binary_arrays(name, x, y)
-        return constant(array_module(a).asarray(fn(a, b)))
+        try:
+            return constant(array_module(a).asarray(fn(a, b)))
+        except ValueError as e:
+            raise broadcast_error(name, e, a, b) from None
 
     compare.__name__ = name
     compare.__doc__ = f"Element-wise ``{name}`` (bool result, no gradient)."

@@ -7,7 +7,7 @@ from .._device import array_module
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._util import as_tensor, binary_arrays, constant
-from .shape import sum_to
+from .shape import broadcast_error, sum_to
 
 
 class Exp(Function):
@@ -112,7 +112,10 @@ class Maximum(Function):
 
     def forward(self, x: Tensor, y: Tensor) -> Any:
         a, b = binary_arrays("maximum", x, y)
-        self.weights = ((a > b) + (a == b) * 0.5).astype(a.dtype)
+        try:
+            self.weights = ((a > b) + (a == b) * 0.5).astype(a.dtype)
+        except ValueError as e:
+            raise broadcast_error("maximum", e, a, b) from None
         self.shapes = (a.shape, b.shape)
         return array_module(a).maximum(a, b)
 
@@ -130,7 +133,10 @@ class Where(Function):
         a, b = binary_arrays("where", x, y)
         self.cond = cond
         self.shapes = (a.shape, b.shape)
-        return array_module(a).where(cond, a, b)
+        try:
+            return array_module(a).where(cond, a, b)
+        except ValueError as e:
+            raise broadcast_error("where", e, cond, a, b) from None
 
     def backward(self, g: Tensor) -> tuple:
         c = constant(self.cond)

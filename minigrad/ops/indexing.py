@@ -50,6 +50,8 @@ def normalize_index(x: Tensor, index: Any) -> tuple:
 class GetItem(Function):
     """y = x[idx].   dx = zeros like x, with dy added at idx."""
 
+    is_view = True
+
     def forward(self, x: Tensor, index: tuple) -> Any:
         self.in_shape, self.index = x._data.shape, index
         try:

@@ -36,10 +36,10 @@ def _apply_inplace(t: Tensor, op: str, out_of_place: Callable[[Tensor], Tensor],
                 "operation; do it under mg.no_grad(), or use the out-of-place op"
             )
         old = _make(t._data, t._requires_grad, t.grad_fn)  # the value before, with its history
+        if t.grad_fn is not None and t.grad_fn.output is t:
+            t.grad_fn.output = old  # the node that made t keeps reading the old value
         new = out_of_place(old)
         t._data, t.grad_fn, t._requires_grad = new._data, new.grad_fn, new._requires_grad
-        if new.grad_fn is not None and new.grad_fn.saves_output:
-            new.grad_fn.output = new
     else:
         if isinstance(operand, Tensor) and operand._data.__class__ is not t._data.__class__:
             raise RuntimeError(f"{op}: tensors on different devices: {t.device} and {operand.device}")

@@ -34,10 +34,11 @@ class MatMul(Function):
     def backward(self, g: Tensor) -> tuple:
         x, y = self.saved
         xs, ys = x, y
-        if x.ndim == 1:
-            xs, g = reshape(x, (1, x.shape[0])), unsqueeze(g, -2)
+        # Treat a 1-D y as a column and a 1-D x as a row; g gets the dims matmul dropped.
         if y.ndim == 1:
             ys, g = reshape(y, (y.shape[0], 1)), unsqueeze(g, -1)
+        if x.ndim == 1:
+            xs, g = reshape(x, (1, x.shape[0])), unsqueeze(g, -2)
         gx = gy = None
         if self.next[0] is not None:
             gx = reshape(sum_to(g @ transpose(ys, -1, -2), xs.shape), x.shape)

@@ -46,7 +46,8 @@ class Mean(Function):
         return a.mean(axis=axes, keepdims=keepdims)
 
     def backward(self, g: Tensor) -> tuple:
-        return _spread(g / self.count, self.in_shape, self.axes, self.keepdims), None, None
+        # count == 0 only when x is empty: its gradient is empty too, so skip the 1/0.
+        return _spread(g / self.count if self.count else g, self.in_shape, self.axes, self.keepdims), None, None
 
 
 def _count(shape: tuple, axes: tuple) -> int:
@@ -89,8 +90,8 @@ class LogSumExp(Function):
         xp = array_module(a)
         self.save_for_backward(x)
         self.in_shape, self.axes, self.keepdims = a.shape, axes, keepdims
-        if a.size == 0:
-            return xp.log(xp.exp(a).sum(axis=axes, keepdims=keepdims))
+        if a.size == 0:  # log Σ over no terms = log 0 = -inf (without a divide-by-zero warning)
+            return xp.full(a.sum(axis=axes, keepdims=keepdims).shape, -xp.inf, dtype=a.dtype)
         m = a.max(axis=axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)  # all -inf rows give -inf, not nan
         out = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True)) + m
@@ -163,18 +164,22 @@ def std(x: Tensor, axis: Any = None, unbiased: bool = True, keepdims: bool = Fal
     """Standard deviation: √var."""
     from .elementwise import sqrt
 
+    normalize_axes(dim if dim is not None else axis, x.ndim, "std")  # errors name std, not var
     return sqrt(var(x, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction))
 
 
 def _arg(x: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: Any, largest: bool) -> Tensor:
     axis, keepdims = axis_and_keepdims(axis, keepdims, dim, keepdim)
-    _nonempty(x, axis, None, "argmax" if largest else "argmin")
+    name = "argmax" if largest else "argmin"
+    if axis is not None and not hasattr(axis, "__index__"):
+        raise TypeError(f"{name}: axis must be None or one int, got {axis!r}")
+    _nonempty(x, axis, None, name)
     a = x._data
     if axis is None:
         idx = a.argmax() if largest else a.argmin()
         out = idx.reshape((1,) * a.ndim) if keepdims else idx
     else:
-        ax = normalize_axes(axis, x.ndim, "argmax")[0]
+        ax = normalize_axes(axis, x.ndim, name)[0]
         out = a.argmax(axis=ax, keepdims=keepdims) if largest else a.argmin(axis=ax, keepdims=keepdims)
     return constant(array_module(a).asarray(out, dtype="int64"))
 

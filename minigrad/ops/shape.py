@@ -15,6 +15,8 @@ from ._util import normalize_axes, parse_size
 class Reshape(Function):
     """y = x viewed with another shape.  dx = dy reshaped back to x's shape."""
 
+    is_view = True
+
     def forward(self, x: Tensor, shape: tuple) -> Any:
         self.in_shape = x._data.shape
         try:
@@ -37,6 +39,8 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
 class Permute(Function):
     """y = x with axes reordered by ``perm``.  dx = dy permuted by the inverse of ``perm``."""
 
+    is_view = True
+
     def forward(self, x: Tensor, perm: tuple) -> Any:
         self.perm = perm
         return x._data.transpose(perm)
@@ -50,7 +54,8 @@ class Permute(Function):
 
 def permute(x: Tensor, *dims: Any) -> Tensor:
     dims = parse_size(dims)
-    if len(dims) != x.ndim or sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+    if (len(dims) != x.ndim or any(not -x.ndim <= d < x.ndim for d in dims)
+            or sorted(d % x.ndim for d in dims) != list(range(x.ndim))):
         raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} dims of a tensor of shape {x.shape}")
     dims = tuple(d % x.ndim for d in dims)
     if dims == tuple(range(x.ndim)):
@@ -60,10 +65,10 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
 
 def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
     """Swap two dims (PyTorch's ``transpose``)."""
+    d0, d1 = normalize_axes(dim0, x.ndim, "transpose")[0], normalize_axes(dim1, x.ndim, "transpose")[0]
     if x.ndim < 2:
         return x
     perm = list(range(x.ndim))
-    d0, d1 = normalize_axes(dim0, x.ndim, "transpose")[0], normalize_axes(dim1, x.ndim, "transpose")[0]
     perm[d0], perm[d1] = perm[d1], perm[d0]
     return permute(x, *perm)
 
@@ -78,8 +83,22 @@ def mT(x: Tensor) -> Tensor:
     return transpose(x, -2, -1)
 
 
+def broadcast_error(op: str, error: Exception | None, *arrays: Any) -> Exception | None:
+    """The error to raise when ``op`` failed on ``arrays``: a clear one naming every shape if
+    they do not broadcast together (NumPy rules), else ``error`` itself."""
+    shapes = [tuple(getattr(a, "shape", ())) for a in arrays]
+    ndim = max(len(s) for s in shapes)
+    for dims in zip(*[(1,) * (ndim - len(s)) + s for s in shapes]):
+        if len({d for d in dims if d != 1}) > 1:
+            listed = ", ".join(str(s) for s in shapes[:-1]) + f" and {shapes[-1]}"
+            return ValueError(f"{op}: shapes {listed} cannot be broadcast together")
+    return error
+
+
 class BroadcastTo(Function):
     """y = x broadcast to ``shape`` (NumPy rules).  dx = dy summed over the broadcast dims."""
+
+    is_view = True
 
     def forward(self, x: Tensor, shape: tuple) -> Any:
         self.in_shape = x._data.shape
@@ -155,7 +174,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims ``start_dim..end_dim`` into one."""
     if x.ndim == 0:
         return reshape(x, (1,))
-    s, e = start_dim % x.ndim, end_dim % x.ndim
+    s, e = normalize_axes(start_dim, x.ndim, "flatten")[0], normalize_axes(end_dim, x.ndim, "flatten")[0]
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}")
     n = 1
@@ -257,11 +276,14 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
-    """Split into ``chunks`` pieces of size ceil(n / chunks) (fewer if n is small), as PyTorch."""
+    """Split into ``chunks`` pieces of size ceil(n / chunks) (fewer if n is small), as PyTorch;
+    an empty dim gives ``chunks`` empty pieces."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     n = x.shape[normalize_axes(dim, x.ndim, "chunk")[0]]
-    return split(x, max(-(-n // chunks), 1), dim)
+    if n == 0:
+        return split(x, [0] * chunks, dim)
+    return split(x, -(-n // chunks), dim)
 
 
 class Pad(Function):
@@ -269,6 +291,8 @@ class Pad(Function):
 
     def forward(self, x: Tensor, widths: tuple, value: float) -> Any:
         self.widths = widths
+        if not widths:  # a 0-d tensor: nothing to pad (and xp.pad rejects empty widths)
+            return x._data.copy()
         return array_module(x._data).pad(x._data, widths, mode="constant", constant_values=value)
 
     def backward(self, g: Tensor) -> tuple:

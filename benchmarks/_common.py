@@ -1,0 +1,39 @@
+"""Shared benchmark plumbing: single-threaded BLAS, interleaved rounds, medians."""
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Callable, Dict  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def try_torch():
+    """PyTorch CPU if importable (a benchmark oracle only), else None."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    return torch
+
+
+def interleaved(contenders: Dict[str, Callable[[], None]], rounds: int, repeat: int) -> Dict[str, float]:
+    """Median seconds per call of each contender, timing them in turn each round."""
+    times = {name: [] for name in contenders}
+    for fn in contenders.values():  # warm-up
+        fn()
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            t0 = time.perf_counter()
+            for _ in range(repeat):
+                fn()
+            times[name].append((time.perf_counter() - t0) / repeat)
+    return {name: statistics.median(v) for name, v in times.items()}
