@@ -15,3 +15,8 @@ from .tensor import Tensor
 
 bool = bool_  # noqa: A001  (mg.bool, as torch.bool)
 __version__ = "0.1.0"
+from . import nn  # noqa: E402
+from .serialization import load, save  # noqa: E402
+from . import optim  # noqa: E402
+from . import data  # noqa: E402
+from . import viz  # noqa: E402

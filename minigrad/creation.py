@@ -34,11 +34,18 @@ def _to_array(data: Any, dtype: Any, device: Any) -> Any:
         arr = numpy.asarray(data, dtype=dt)
     except (ValueError, TypeError) as e:
         raise TypeError(f"cannot make a tensor from {type(data).__name__}: {e}") from None
-    if dt is None and arr.dtype.kind == "f":
+    if dt is None and arr.dtype.kind == "f" and not isinstance(_first_leaf(data), numpy.generic):
         arr = arr.astype(_dtypes.get_default_dtype(), copy=False)
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"cannot make a tensor of dtype {arr.dtype} (from {type(data).__name__})")
     return arr if dev is None else _device.from_host(arr, dev)
+
+
+def _first_leaf(data: Any) -> Any:
+    """First scalar of a nested list (NumPy scalars keep their dtype, as in PyTorch)."""
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return data
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -156,6 +163,8 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, req
 def _random_tensor(draw: str, size: tuple, dtype: Any, device: Any, requires_grad: bool, **kw: Any) -> Tensor:
     dev = _device.device(device)
     dt = _dtypes.as_dtype(dtype)
+    if draw != "int" and dt.kind != "f":
+        raise TypeError(f"{'rand' if draw == 'uniform' else 'randn'} needs a floating point dtype, got {dt}")
     gen = _random.generator(dev)
     if draw == "uniform":
         arr = gen.random(size, dtype=dt) if dt.kind == "f" and dt.itemsize >= 4 else gen.random(size).astype(dt)

@@ -146,7 +146,7 @@ class Tensor:
     def detach(self) -> "Tensor":
         """Same memory (and version counter), no history, no grad."""
         t = _make(self._data, False, None)
-        t._vc = self._shared_version()
+        t._share_memory_with(self)
         return t
 
     def detach_(self) -> "Tensor":
@@ -155,9 +155,16 @@ class Tensor:
         return self
 
     def _shared_version(self) -> list:
+        """The version counter [version, last in-place op, number of tensors sharing it]."""
         if self._vc is None:
-            self._vc = [0, None]
+            self._vc = [0, None, 1]
         return self._vc
+
+    def _share_memory_with(self, other: "Tensor") -> None:
+        """Record that ``self`` views ``other``'s memory: one version counter for both."""
+        vc = other._shared_version()
+        vc[2] += 1
+        self._vc = vc
 
     # -- autograd -----------------------------------------------------------
     def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,

@@ -45,6 +45,8 @@ def _initial_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None
                 raise RuntimeError(f"gradient has shape {g.shape} but output {i} has shape {out.shape}")
             if g.device != out.device:
                 raise RuntimeError(f"gradient is on {g.device} but output {i} is on {out.device}")
+            if g.dtype != out.dtype:
+                g = g.to(out.dtype)
         grads.append(g)
     return grads
 
@@ -88,11 +90,11 @@ def _by_seq(node: Function) -> int:
 
 
 def _check_versions(node: Function) -> None:
-    out = node.output
-    if out is not None and out._vc is not None and out._vc[0] != 0:
+    vc = node.out_version
+    if vc is not None and vc[0] != 0:
         raise RuntimeError(
-            f"the output of {node.name()} (shape {out.shape}), which its backward needs, was modified by an "
-            f"in-place operation ({out._vc[1]}); use the out-of-place op instead, or clone() the output first."
+            f"the output of {node.name()} (shape {node.out_data.shape}), which its backward needs, was modified "
+            f"by an in-place operation ({vc[1]}); use the out-of-place op instead, or clone() the output first."
         )
     for t, v in zip(node.saved, node.versions or ()):
         if v is not None and t._vc is not None and t._vc[0] != v:
@@ -155,7 +157,7 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
                 if t is not None:
                     t.grad = g if t.grad is None else t.grad + g
                     handed_out.add(id(g))
-            if node.versions is not None or node.output is not None:
+            if node.versions is not None or node.out_version is not None:
                 _check_versions(node)
             in_grads = node.backward(g)
             if in_grads.__class__ is not tuple:
@@ -180,9 +182,12 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
                 if node.versions is not None or node.saved:
                     node.saved = ()
                 if node.saves_output:
-                    node.output = None
+                    node.out_data = node.out_version = None
 
         for leaf, g in list(leaf_grads.items()):
+            if g._data.dtype != leaf._data.dtype:  # e.g. a float32 leaf used with float64 tensors
+                g = g.to(leaf._data.dtype)
+                leaf_grads[leaf] = g
             if leaf._hooks and leaf.grad_fn is None:
                 for hook in leaf._hooks:
                     r = hook(g)
@@ -192,7 +197,12 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
         if capture is not None:
             for node, i in captured_nodes.items():
                 if capture[i] not in leaf_grads and node in node_grads:
-                    leaf_grads[capture[i]] = node_grads[node]
+                    g = node_grads[node]
+                    for hook in node.hooks or ():
+                        r = hook(g)
+                        if r is not None:
+                            g = r
+                    leaf_grads[capture[i]] = g
             return leaf_grads
 
         for leaf, g in leaf_grads.items():

@@ -30,7 +30,7 @@ _new = object.__new__
 
 def _share_version(out: Tensor, base: Tensor) -> None:
     if out._data.base is not None:  # a view (NumPy/CuPy set .base only for views of other memory)
-        out._vc = base._shared_version()
+        out._share_memory_with(base)
 
 
 class Function:
@@ -40,7 +40,8 @@ class Function:
 
     saved: tuple = ()          # what forward kept for backward (tensors or constants)
     versions: Any = None       # version of each saved tensor when saved
-    output: Any = None         # the output tensor, for ops with ``saves_output``
+    out_data: Any = None       # the output's array, for ops with ``saves_output``
+    out_version: Any = None    # the output's version counter (in-place changes are detected)
     hooks: Any = None          # gradient hooks registered on the output tensor
     retain: Any = None         # weakref to the output tensor if it called retain_grad()
     released = False           # True once backward freed the saved values
@@ -81,7 +82,9 @@ class Function:
                                    for t in saved]
                 out = _make(data, True, fn)
                 if cls.saves_output:
-                    fn.output = out
+                    # Keep the array, not the tensor: no reference cycle tensor <-> node.
+                    fn.out_data = data
+                    fn.out_version = out._vc = [0, None, 1]
                 if cls.is_view:
                     _share_version(out, inputs[0])
                 return out
@@ -94,6 +97,14 @@ class Function:
     def save_for_backward(self, *values: Any) -> None:
         """Keep tensors (or constants) for backward; tensors are checked for in-place changes."""
         self.saved = values
+
+    @property
+    def output(self) -> Tensor | None:
+        """The op's output as a tensor on the tape (so backward formulas that use it
+        stay differentiable)."""
+        if self.out_data is None:
+            return None
+        return _make(self.out_data, True, self)
 
     @property
     def saved_tensors(self) -> tuple:

@@ -12,7 +12,7 @@ def data_of(x: Any) -> Any:
 
 
 def binary_arrays(op: str, x: Any, y: Any) -> tuple:
-    """Arrays of two operands, after checking they live on the same device."""
+    """Arrays of two operands, on the same device (checked), promoted as PyTorch does."""
     if x.__class__ is Tensor or isinstance(x, Tensor):
         a = x._data
         if y.__class__ is Tensor or isinstance(y, Tensor):
@@ -20,9 +20,47 @@ def binary_arrays(op: str, x: Any, y: Any) -> tuple:
             if a.__class__ is not b.__class__:
                 raise RuntimeError(f"{op}: expected both tensors on the same device, but got {x.device} "
                                    f"(shape {x.shape}) and {y.device} (shape {y.shape})")
+            if a.dtype is not b.dtype and a.dtype != b.dtype:
+                return promote_arrays(a, b)
             return a, b
+        if a.dtype.kind in "biu" and y.__class__ is not a.__class__:
+            return a.astype(scalar_result_dtype(a.dtype, y), copy=False), y
         return a, y
-    return x, (y._data if isinstance(y, Tensor) else y)
+    b = y._data if isinstance(y, Tensor) else y
+    if b.__class__ is not int and b.__class__ is not float and b.__class__ is not bool:
+        return x, b
+    if b.dtype.kind in "biu":
+        return x, b.astype(scalar_result_dtype(b.dtype, x), copy=False)
+    return x, b
+
+
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def scalar_result_dtype(dtype: Any, scalar: Any) -> Any:
+    """PyTorch's rule for tensor ⊕ Python number: a float number makes an integer/bool tensor's
+    result the default float dtype; an int number makes a bool tensor's result int64."""
+    from ..dtypes import get_default_dtype, int64
+
+    if isinstance(scalar, float):
+        return get_default_dtype()
+    if isinstance(scalar, int) and not isinstance(scalar, bool) and dtype.kind == "b":
+        return int64
+    return dtype
+
+
+def promote_arrays(a: Any, b: Any) -> tuple:
+    """PyTorch's promotion for two tensors of different dtypes: the higher category
+    (bool < integer < float) wins; within one category a dimensioned tensor beats a
+    0-d one, else the wider dtype wins."""
+    ra, rb = _KIND_RANK.get(a.dtype.kind, 2), _KIND_RANK.get(b.dtype.kind, 2)
+    if ra != rb:
+        dt = a.dtype if ra > rb else b.dtype
+    elif (a.ndim == 0) != (b.ndim == 0):
+        dt = b.dtype if a.ndim == 0 else a.dtype
+    else:
+        return a, b  # the array library's own widening (float32+float64 -> float64)
+    return a.astype(dt, copy=False), b.astype(dt, copy=False)
 
 
 def as_tensor(x: Any, like: Tensor) -> Tensor:

@@ -136,12 +136,24 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     return LeakyReLU.apply(x, float(negative_slope))
 
 
+class _Expm1(Function):
+    """y = eˣ - 1, accurate for small |x| (eˣ - 1 would cancel).   dx = dy · (y + 1)."""
+
+    saves_output = True
+
+    def forward(self, x: Tensor) -> Any:
+        return array_module(x._data).expm1(x._data)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g * (self.output + 1)
+
+
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """y = x for x > 0, α(eˣ - 1) otherwise (composed from differentiable ops)."""
     negative = constant(x._data <= 0)
-    # exp of the clipped input: no overflow for large positive x in the unused branch.
+    # expm1 of the clipped input: no overflow for large positive x in the unused branch.
     safe = where(negative, x, x * 0)
-    return where(negative, (exp(safe) - 1) * alpha, x)
+    return where(negative, _Expm1.apply(safe) * alpha, x)
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:

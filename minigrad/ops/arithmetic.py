@@ -10,6 +10,7 @@ from typing import Any
 from .._device import array_module
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ..dtypes import get_default_dtype
 from ._util import binary_arrays
 from .shape import broadcast_error, sum_to
 
@@ -69,6 +70,11 @@ class Mul(Function):
                 sum_to(g * x, y._data.shape) if self.next[1] is not None else None)
 
 
+def _is_integral(v: Any) -> bool:
+    kind = getattr(v, "dtype", None)
+    return (kind.kind in "biu") if kind is not None else isinstance(v, int)
+
+
 class Div(Function):
     """z = x / y.   dx = dz / y,  dy = -dz * x / y²."""
 
@@ -76,9 +82,12 @@ class Div(Function):
         a, b = binary_arrays("div", x, y)
         self.save_for_backward(x, y)
         try:
-            return a / b
+            out = a / b
         except ValueError as e:
             raise broadcast_error("div", e, a, b) from None
+        if out.dtype.kind == "f" and _is_integral(a) and _is_integral(b):
+            out = out.astype(get_default_dtype(), copy=False)  # int / int: default float dtype, as PyTorch
+        return out
 
     def backward(self, g: Tensor) -> tuple:
         x, y = self.saved

@@ -181,7 +181,19 @@ def sign(x: Tensor) -> Tensor:
 
 
 def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
-    """Limit values to [min, max] (either bound may be None)."""
+    """Limit values to [min, max] (either bound may be None, a number, or a tensor that
+    broadcasts with ``x``).  dx = dy where min ≤ x ≤ max; a tensor bound gets dy where it is
+    the one picked (as PyTorch: max wins where min > max)."""
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        # Composed from where() so that tensor bounds receive their share of the gradient.
+        from .comparison import gt, lt
+
+        out = x
+        if min is not None:
+            out = where(lt(out, min), min, out)
+        if max is not None:
+            out = where(gt(out, max), max, out)
+        return out
     if min is not None and max is not None and min > max:
         raise ValueError(f"clamp: min ({min}) is larger than max ({max})")
     return Clamp.apply(x, min, max)

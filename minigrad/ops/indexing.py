@@ -11,7 +11,7 @@ from .._device import array_module, is_cuda_array
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._util import constant
-from .shape import sum_to
+from .shape import reshape, sum_to
 
 
 def _is_advanced(index: tuple) -> bool:
@@ -33,7 +33,7 @@ def normalize_index(x: Tensor, index: Any) -> tuple:
             out.append(i._data)
         elif isinstance(i, (list, tuple)) or hasattr(i, "__array_interface__") or hasattr(i, "__cuda_array_interface__"):
             arr = xp.asarray(i)
-            if arr.size == 0:
+            if arr.size == 0 and arr.dtype != bool:  # [] parses as float; an empty bool mask stays a mask
                 arr = arr.astype("int64")
             if arr.dtype.kind not in "iub":
                 raise IndexError(f"arrays used as indices must be integer or bool, got dtype {arr.dtype}")
@@ -106,7 +106,13 @@ class IndexPut(Function):
 
     def backward(self, g: Tensor) -> tuple:
         gx = IndexPut.apply(g, self.index, 0.0) if self.next[0] is not None else None
-        gv = sum_to(GetItem.apply(g, self.index), self.v_shape) if self.next[2] is not None else None
+        gv = None
+        if self.next[2] is not None:
+            gv = GetItem.apply(g, self.index)
+            extra = len(self.v_shape) - gv.ndim
+            if extra > 0:  # NumPy lets v carry extra leading 1-dims; give them back before sum_to
+                gv = reshape(gv, (1,) * extra + gv.shape)
+            gv = sum_to(gv, self.v_shape)
         return gx, None, gv
 
 

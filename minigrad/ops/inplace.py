@@ -29,23 +29,39 @@ def _bump(t: Tensor, op: str) -> None:
 def _apply_inplace(t: Tensor, op: str, out_of_place: Callable[[Tensor], Tensor],
                    in_place: Callable[[Any], None], operand: Any = None) -> Tensor:
     recording = GradMode.enabled and (t._requires_grad or (isinstance(operand, Tensor) and operand._requires_grad))
+    vc = t._vc
     if recording:
         if t.grad_fn is None and t._requires_grad:
             raise RuntimeError(
                 f"{op}: a leaf tensor that requires grad (shape {t.shape}) is being used in an in-place "
                 "operation; do it under mg.no_grad(), or use the out-of-place op"
             )
+        if vc is not None and vc[2] > 1:
+            raise RuntimeError(
+                f"{op}: this tensor (shape {t.shape}) shares memory with another tensor (it is a view, or has "
+                "views or detached copies); changing it in place while gradients are recorded is not supported, "
+                "because the other tensor's history would not follow. Use the out-of-place op, or clone() first."
+            )
         old = _make(t._data, t._requires_grad, t.grad_fn)  # the value before, with its history
-        if t.grad_fn is not None and t.grad_fn.output is t:
-            t.grad_fn.output = old  # the node that made t keeps reading the old value
+        if vc is not None and t.grad_fn is not None and t.grad_fn.out_version is vc:
+            t.grad_fn.out_version = None  # its node keeps the old array, which stays unchanged
         new = out_of_place(old)
+        if new._data.dtype != t._data.dtype:
+            raise RuntimeError(f"{op}: the result has dtype {new.dtype}, which can't be stored in place in a "
+                               f"tensor of dtype {t.dtype}")
+        # No other tensor shares t's memory, so taking the new array is the same as writing into the old one.
         t._data, t.grad_fn, t._requires_grad = new._data, new.grad_fn, new._requires_grad
     else:
         if isinstance(operand, Tensor) and operand._data.__class__ is not t._data.__class__:
             raise RuntimeError(f"{op}: tensors on different devices: {t.device} and {operand.device}")
         if not t._data.flags.writeable:
             raise RuntimeError(f"{op}: this tensor (shape {t.shape}) is a read-only broadcast view; clone() it first")
-        in_place(t._data)
+        try:
+            in_place(t._data)
+        except TypeError as e:  # NumPy's casting errors, e.g. float into an int tensor
+            other = f" and {operand.dtype}" if isinstance(operand, Tensor) else ""
+            raise RuntimeError(f"{op}: can't store the result in place in a tensor of dtype {t.dtype}{other}: {e}") \
+                from None
     _bump(t, op)
     return t
 
@@ -60,18 +76,18 @@ def _check_shape(t: Tensor, other: Any, op: str) -> None:
             raise RuntimeError(f"{op}: a value of shape {other.shape} can't be applied in place to shape {t.shape}")
 
 
-def add_(t: Tensor, other: Any, alpha: float = 1) -> Tensor:
-    _check_shape(t, other, "add_")
+def add_(t: Tensor, other: Any, alpha: float = 1, _name: str = "add_") -> Tensor:
+    _check_shape(t, other, _name)
     o = data_of(other)
 
     def inplace(a: Any) -> None:
         a += o if alpha == 1 else o * alpha
 
-    return _apply_inplace(t, "add_", lambda old: old + (other if alpha == 1 else other * alpha), inplace, other)
+    return _apply_inplace(t, _name, lambda old: old + (other if alpha == 1 else other * alpha), inplace, other)
 
 
 def sub_(t: Tensor, other: Any, alpha: float = 1) -> Tensor:
-    return add_(t, other, -alpha)
+    return add_(t, other, -alpha, _name="sub_")
 
 
 def mul_(t: Tensor, other: Any) -> Tensor:

@@ -81,7 +81,7 @@ class Max(Function):
 
 class LogSumExp(Function):
     """y = log Σ eˣ over ``axes``, computed as m + log Σ e^{x-m} with m = max x.
-    dx = dy · e^{x - y} (the softmax)."""
+    dx = dy · e^{x - y} (the softmax), evaluated as e^{(x - m) - log Σ e^{x-m}}."""
 
     saves_output = True
 
@@ -94,17 +94,27 @@ class LogSumExp(Function):
             return xp.full(a.sum(axis=axes, keepdims=keepdims).shape, -xp.inf, dtype=a.dtype)
         m = a.max(axis=axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)  # all -inf rows give -inf, not nan
-        out = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True)) + m
+        self.shift = m
+        self.log_sum = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True))
+        out = self.log_sum + m
         return out if keepdims else out.reshape(a.sum(axis=axes).shape)
 
     def backward(self, g: Tensor) -> tuple:
         from .elementwise import exp
 
         (x,) = self.saved
+        g = _spread(g, self.in_shape, self.axes, self.keepdims)
+        if x.numel() == 0:
+            return g, None, None
         y = self.output
         if not self.keepdims:
             y = reshape(y, keepdims_shape(self.in_shape, self.axes))
-        return _spread(g, self.in_shape, self.axes, self.keepdims) * exp(x - y), None, None
+        # Not exp(x - y): y = m + log Σ was rounded at the scale of m (1e4 in float32 is off by
+        # ~5e-4), which would show in the softmax.  log Σ alone is small and exact enough;
+        # adding y - y (the second one a constant; exactly 0) keeps dy/dx on the tape for
+        # higher derivatives.
+        log_sum = constant(self.log_sum) + (y - constant(y._data))
+        return g * exp((x - constant(self.shift)) - log_sum), None, None
 
 
 def _reduce(cls: type, x: Tensor, axis: Any, keepdims: Any, dim: Any, keepdim: Any, name: str, *extra: Any) -> Tensor:
@@ -159,13 +169,28 @@ def var(x: Tensor, axis: Any = None, unbiased: bool = True, keepdims: bool = Fal
     return Sum.apply(centered * centered, axes, keepdims) / (n - c if n - c > 0 else float("nan"))
 
 
+class StdFromVar(Function):
+    """y = √v.   dv = dy / (2y), and 0 where y = 0 (a constant slice), as PyTorch's std:
+    a plain √ would give 0 · ∞ = nan gradients for constant inputs."""
+
+    saves_output = True
+
+    def forward(self, v: Tensor) -> Any:
+        return array_module(v._data).sqrt(v._data)
+
+    def backward(self, g: Tensor) -> Tensor:
+        from .elementwise import where
+
+        y = self.output
+        zero = constant(y._data == 0)
+        return where(zero, g * 0, g / (where(zero, 1.0, y) * 2))
+
+
 def std(x: Tensor, axis: Any = None, unbiased: bool = True, keepdims: bool = False, *, dim: Any = None,
         keepdim: Any = None, correction: int | None = None) -> Tensor:
-    """Standard deviation: √var."""
-    from .elementwise import sqrt
-
+    """Standard deviation: √var (gradient 0 where it is 0)."""
     normalize_axes(dim if dim is not None else axis, x.ndim, "std")  # errors name std, not var
-    return sqrt(var(x, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction))
+    return StdFromVar.apply(var(x, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction))
 
 
 def _arg(x: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: Any, largest: bool) -> Tensor:

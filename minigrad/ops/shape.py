@@ -259,8 +259,8 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
 
     d = normalize_axes(dim, x.ndim, "split")[0]
     n = x.shape[d]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
+    if not isinstance(split_size_or_sections, (list, tuple)):  # an int (Python or NumPy)
+        step = int(split_size_or_sections)
         if step <= 0:
             raise ValueError(f"split: split_size must be positive, got {step}")
         sizes = [min(step, n - i) for i in range(0, n, step)] or [0]

@@ -31,10 +31,22 @@ def floats(min_value: float = -5.0, max_value: float = 5.0, width: int = 64) -> 
     return st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, width=width)
 
 
+def _default_elements(dtype: Any) -> st.SearchStrategy:
+    """Small values of the dtype's kind: floats in [-5, 5], integers in [-5, 5] ([0, 5] unsigned), bools."""
+    kind = numpy.dtype(dtype).kind
+    if kind == "b":
+        return st.booleans()
+    if kind in "iu":
+        return st.integers(0 if kind == "u" else -5, 5)
+    return floats(width=min(64, 8 * numpy.dtype(dtype).itemsize))
+
+
 def arrays(shape: Any, dtype: Any = numpy.float64, elements: st.SearchStrategy | None = None,
            unique: bool = False) -> st.SearchStrategy:
-    """NumPy arrays of ``shape`` (a shape or a strategy of shapes)."""
-    return hnp.arrays(dtype, shape, elements=elements if elements is not None else floats(), unique=unique)
+    """NumPy arrays of ``shape`` (a shape or a strategy of shapes); elements default to small
+    values of ``dtype``'s kind."""
+    return hnp.arrays(dtype, shape, elements=elements if elements is not None else _default_elements(dtype),
+                      unique=unique)
 
 
 def tensors(shape: Any = None, dtype: Any = numpy.float64, elements: st.SearchStrategy | None = None,

@@ -1,0 +1,31 @@
+"""``minigrad.data``: datasets, mini-batch loading, transforms and downloads.
+
+* :class:`Dataset`, :class:`TensorDataset`, :class:`Subset`, :func:`random_split`
+* :class:`DataLoader` — batches as Tensors; whole-array fast path; ``device='cuda'`` keeps the
+  data on the GPU
+* datasets: :func:`digits` (embedded 8x8 digits), :class:`MNIST`, :class:`FashionMNIST`,
+  :func:`spirals`, :func:`moons`
+* transforms: :class:`Normalize`, :func:`one_hot`, :class:`Compose`, :class:`RandomShift`,
+  :class:`RandomRotation`, :class:`ElasticDistortion` (and the functions in :mod:`.warp`)
+* files: :func:`read_idx`, :func:`write_idx`, :func:`load_mnist_pkl`, :func:`download_file`,
+  :func:`default_root`
+"""
+from .dataset import Dataset, Subset, TensorDataset, random_split
+from .digits import digits
+from .download import DownloadError, default_root, download_file
+from .idx import IDXError, read_idx, write_idx
+from .loader import DataLoader, default_collate
+from .mnist import MNIST, FashionMNIST
+from .mnist_pkl import load_mnist_pkl
+from .synthetic import moons, spirals
+from .transforms import Compose, Normalize, one_hot
+from .warp import (ElasticDistortion, RandomRotation, RandomShift, elastic_distortion, random_rotation, random_shift,
+                   rotate, shift)
+
+__all__ = [
+    "Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate",
+    "digits", "MNIST", "FashionMNIST", "spirals", "moons",
+    "Normalize", "one_hot", "Compose", "RandomShift", "RandomRotation", "ElasticDistortion",
+    "shift", "random_shift", "rotate", "random_rotation", "elastic_distortion",
+    "read_idx", "write_idx", "IDXError", "load_mnist_pkl", "download_file", "DownloadError", "default_root",
+]

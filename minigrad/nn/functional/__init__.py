@@ -1,0 +1,15 @@
+"""``minigrad.nn.functional``: stateless layers, activations and losses (PyTorch's ``F``)."""
+from .activation import (elu, gelu, leaky_relu, log_softmax, logsumexp, one_hot, relu, sigmoid, softmax,
+                         softplus, tanh)
+from .binary import binary_cross_entropy, binary_cross_entropy_with_logits, kl_sparsity
+from .cross_entropy import cross_entropy, nll_loss
+from .divergence import kl_div
+from .dropout import dropout
+from .linear import linear
+from .normalization import batch_norm
+from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
+
+__all__ = ["elu", "gelu", "leaky_relu", "log_softmax", "logsumexp", "one_hot", "relu", "sigmoid", "softmax",
+           "softplus", "tanh", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_sparsity",
+           "cross_entropy", "nll_loss", "kl_div", "dropout", "linear", "batch_norm", "huber_loss", "l1_loss",
+           "mse_loss", "smooth_l1_loss"]

@@ -1,0 +1,30 @@
+"""Activation functions (the differentiable core ops, under their ``nn.functional`` names)
+and ``one_hot``."""
+from __future__ import annotations
+
+from ...ops.activation import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
+from ...ops.reduction import logsumexp
+from ...tensor import Tensor, _make
+from ..._device import array_module
+
+__all__ = ["elu", "gelu", "leaky_relu", "log_softmax", "relu", "sigmoid", "softmax", "softplus", "tanh",
+           "logsumexp", "one_hot"]
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Integer class indices of shape (*) -> int64 one-hot tensor of shape (*, num_classes).
+
+    ``num_classes=-1`` uses max(index) + 1.
+    """
+    if not isinstance(tensor, Tensor) or tensor.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected an integer tensor of class indices, got "
+                        f"{getattr(tensor, 'dtype', type(tensor).__name__)}")
+    a = tensor._data
+    xp = array_module(a)
+    if num_classes < 0:
+        num_classes = int(a.max()) + 1 if a.size else 0
+    if a.size and (int(a.min()) < 0 or int(a.max()) >= num_classes):
+        raise ValueError(f"one_hot: class indices must lie in [0, {num_classes}), got values from {int(a.min())} "
+                         f"to {int(a.max())}")
+    out = (a[..., None] == xp.arange(num_classes)).astype("int64")
+    return _make(out, False, None)

@@ -1,0 +1,326 @@
+"""Multi-class losses: ``cross_entropy`` (from logits) and ``nll_loss`` (from log-probabilities).
+
+Shapes: input (N, C), (C,) or (N, C, d1, d2, ...); targets are class indices of shape
+(N,), () or (N, d1, d2, ...), or class probabilities of the input's shape.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..._device import array_module, is_cuda_array
+from ...autograd.function import Function
+from ...autograd.grad_mode import GradMode
+from ...ops._util import constant
+from ...ops.activation import log_softmax, softmax
+from ...ops.indexing import getitem
+from ...ops.reduction import sum as _sum
+from ...ops.shape import permute, reshape
+from ...tensor import Tensor, _make
+from ._common import check_input, check_reduction, same_device
+
+
+class _Prepared:
+    """Class indices checked and flattened to M rows, with each row's weight.
+
+    ``flat`` indexes the target entries of a C-contiguous (M, C) array seen as 1-D
+    (n·C + t_n): a 1-D gather/scatter is much cheaper than indexing with (rows, t).
+    """
+
+    __slots__ = ("t", "flat", "valid", "w_rows", "wvec", "denom")
+
+
+_row_starts: dict = {}  # (M, C, device) -> n·C for n < M, shared by calls with the same shapes
+
+
+def _flat_index(t: Any, n_classes: int) -> Any:
+    m = t.shape[0]
+    key = (m, n_classes, t.device.id if is_cuda_array(t) else -1)
+    starts = _row_starts.get(key)
+    if starts is None:
+        if len(_row_starts) > 64:
+            _row_starts.clear()
+        starts = array_module(t).arange(0, m * n_classes, n_classes, dtype="int64")
+        _row_starts[key] = starts
+    return starts + t
+
+
+def _unsigned(t: Any) -> Any:
+    """The indices viewed as unsigned: a negative index becomes huge, so one max() checks both ends."""
+    return t.view(f"u{t.dtype.itemsize}") if t.dtype.kind == "i" else t
+
+
+def _prepare_indices(t: Any, n_classes: int, ignore_index: int, weight: Any, op: str, shape: tuple,
+                     dtype: Any) -> _Prepared:
+    """Check class indices, mask ``ignore_index`` and compute per-row weights.
+
+    valid_n = (t_n != ignore_index);  w_n = weight[t_n]·valid_n (or valid_n);
+    denom = Σ w_n, the divisor of reduction='mean' (PyTorch's rule).
+    """
+    out = _Prepared()
+    valid = None
+    if t.dtype.kind == "u" and t.dtype.itemsize == 8:
+        t = t.astype("int64")  # uint64 + int64 row offsets would promote to float
+    if t.size and (_unsigned(t).max() >= n_classes or 0 <= ignore_index < n_classes):
+        xp = array_module(t)
+        valid = t != ignore_index
+        bad = valid & ((t < 0) | (t >= n_classes))
+        if bool(bad.any()):
+            raise IndexError(f"{op}: target {int(t[bad][0])} is out of bounds for {n_classes} classes "
+                             f"(input shape {shape}, ignore_index={ignore_index})")
+        if bool(valid.all()):
+            valid = None
+        else:
+            t = xp.where(valid, t, 0)
+    out.t, out.valid, out.wvec = t, valid, weight
+    out.flat = _flat_index(t, n_classes)
+    if weight is not None:
+        w = weight[t]
+        out.w_rows = w * valid if valid is not None else w
+        out.denom = out.w_rows.sum()
+    else:
+        out.w_rows = valid.astype(dtype) if valid is not None else None
+        out.denom = int(valid.sum()) if valid is not None else t.shape[0]
+    return out
+
+
+class CrossEntropyIndices(Function):
+    """Fused log-softmax + negative log-likelihood for logits x (M, C) and class indices t (M,).
+
+    ℓ_n = (1-ε)·w_n·(-log p_{n,t_n}) + (ε/C)·valid_n·Σ_c w_c·(-log p_{n,c}),   p = softmax(x_n)
+
+    then mean (divided by Σ_n w_n), sum or none.  With A_{n,c} the coefficient of -log p_{n,c}
+    above, dℓ_n/dx_n = (Σ_c A_{n,c})·p_n - A_n, so the gradient is "softmax minus one-hot",
+    scaled.  The backward uses arrays when no graph of it is wanted and Tensor ops otherwise
+    (so create_graph gives exact higher derivatives).
+    """
+
+    def forward(self, x: Tensor, prep: _Prepared, reduction: str, eps: float) -> Any:
+        a = x._data
+        xp = array_module(a)
+        m, c = a.shape
+        self.prep, self.reduction, self.eps = prep, reduction, eps
+        self.saved = (x,)
+        # log p = shifted - log Σ e^shifted, with shifted = x - max x (no overflow).
+        shifted = a - a.max(axis=1, keepdims=True)
+        e = xp.exp(shifted)
+        s = e.sum(axis=1, keepdims=True)
+        self.exp, self.norm = e, s  # p = e / s, formed in backward only
+        log_s = xp.log(s)
+        nll = log_s.reshape(m) - shifted.reshape(-1)[prep.flat]  # -log p_{n, t_n}
+        if prep.w_rows is not None:
+            nll = nll * prep.w_rows
+        if eps > 0:
+            neg_logp = log_s - shifted
+            smooth = neg_logp @ prep.wvec if prep.wvec is not None else neg_logp.sum(axis=1)
+            if prep.valid is not None:
+                smooth = smooth * prep.valid
+            nll = nll * (1 - eps) + smooth * (eps / c)
+        if nll.dtype != a.dtype:
+            nll = nll.astype(a.dtype)
+        if reduction == "none":
+            return nll
+        if reduction == "sum":
+            return nll.sum()
+        if prep.w_rows is None and prep.valid is None and m:
+            return nll.sum() * (1.0 / m)  # (ndarray.mean is a slower Python-level wrapper)
+        denom = float(prep.denom)
+        if denom == 0:  # every target ignored (or no rows): 0/0, as PyTorch
+            return xp.full((), xp.nan, dtype=a.dtype)
+        return (nll.sum() / denom).astype(a.dtype)
+
+    def _coefficients(self, xp: Any, dtype: Any) -> tuple:
+        """(S, A): S_n = Σ_c A_{n,c} (M, 1) and the dense A (M, C), both unscaled."""
+        prep, eps = self.prep, self.eps
+        m, c = self.exp.shape
+        w_rows = prep.w_rows if prep.w_rows is not None else xp.ones(m, dtype=dtype)
+        a = xp.zeros((m, c), dtype=dtype)
+        a.reshape(-1)[prep.flat] = (1 - eps) * w_rows
+        if eps > 0:
+            wvec = prep.wvec if prep.wvec is not None else xp.ones(c, dtype=dtype)
+            valid = prep.valid if prep.valid is not None else xp.ones(m, dtype=bool)
+            a += (eps / c) * valid[:, None] * wvec[None, :]
+        return a.sum(axis=1, keepdims=True), a
+
+    def _factor(self) -> float:
+        """The reduction's factor for 'mean' and 'sum': 1/denom or 1."""
+        if self.reduction == "sum":
+            return 1.0
+        denom = float(self.prep.denom)
+        return 1.0 / denom if denom != 0 else float("nan")
+
+    def backward(self, g: Tensor) -> tuple:
+        (x,) = self.saved
+        e, s = self.exp, self.norm
+        xp = array_module(e)
+        none = self.reduction == "none"
+        if GradMode.enabled:  # create_graph: build the gradient from recorded ops
+            sums, a = self._coefficients(xp, e.dtype)
+            scale = reshape(g, (-1, 1)) if none else g * self._factor()
+            return (softmax(x, 1) * constant(sums) - constant(a)) * scale, None, None, None
+        prep = self.prep
+        ga = g._data
+        if none:
+            r = ga.reshape(-1, 1)
+        elif not is_cuda_array(ga):
+            r = float(ga) * self._factor()  # a Python float: cheaper than 0-d array arithmetic
+        else:
+            r = ga * self._factor()
+        if self.eps == 0 and prep.wvec is None and prep.valid is None:
+            # softmax·r - onehot·r
+            grad = e * (r / s)
+            grad.reshape(-1)[prep.flat] -= r.reshape(-1) if none else r
+        else:
+            sums, a = self._coefficients(xp, e.dtype)
+            grad = (e / s * sums - a) * r
+        if grad.dtype != e.dtype:
+            grad = grad.astype(e.dtype)
+        return _make(grad, False, None), None, None, None
+
+
+def _to_rows(input: Tensor, target: Tensor | None, probs: bool) -> tuple:
+    """Move the class dim last and flatten: input -> (M, C); target -> (M,) or (M, C)."""
+    nd = input.ndim
+    c = input.shape[0] if nd == 1 else input.shape[1]
+    if nd == 1:
+        x2 = reshape(input, (1, c))
+    elif nd == 2:
+        x2 = input
+    else:
+        x2 = reshape(permute(input, 0, *range(2, nd), 1), (-1, c))
+    t2 = None
+    if target is not None:
+        if probs:
+            t2 = reshape(target, (1, c)) if nd == 1 else target if nd == 2 else \
+                reshape(permute(target, 0, *range(2, nd), 1), (-1, c))
+        else:
+            t2 = target._data.reshape(-1)
+    return x2, t2, c
+
+
+def _check_targets(input: Tensor, target: Any, op: str, allow_probs: bool) -> tuple:
+    """(target tensor, is_probabilities)."""
+    if not isinstance(target, Tensor):
+        from ...creation import tensor
+
+        target = tensor(target, device=input.device)
+    if not same_device(target, input):
+        raise RuntimeError(f"{op}: target is on {target.device} but the input is on {input.device}")
+    if input.ndim == 0:
+        raise ValueError(f"{op}: input must have a class dim, got a 0-d tensor")
+    class_free = tuple(input.shape[:1] + input.shape[2:]) if input.ndim >= 2 else ()
+    if target.dtype.kind in "iu":
+        if tuple(target.shape) != class_free:
+            raise ValueError(f"{op}: class-index target of shape {tuple(target.shape)} does not match input of shape "
+                             f"{tuple(input.shape)} (expected target shape {class_free})")
+        return target, False
+    if target.dtype.kind == "f" and allow_probs:
+        if tuple(target.shape) != tuple(input.shape):
+            raise ValueError(f"{op}: class-probability target of shape {tuple(target.shape)} must have the input's "
+                             f"shape {tuple(input.shape)} (for class indices use an integer tensor of shape "
+                             f"{class_free})")
+        return (target if target.dtype == input.dtype else target.to(input.dtype)), True
+    kind = "integer class indices" + (" or float class probabilities" if allow_probs else "")
+    raise TypeError(f"{op}: target must hold {kind}, got dtype {target.dtype} (shape {tuple(target.shape)})")
+
+
+def _class_weight(weight: Any, input: Tensor, c: int, op: str) -> Any:
+    if weight is None:
+        return None
+    if not isinstance(weight, Tensor):
+        from ...creation import tensor
+
+        weight = tensor(weight, dtype=input.dtype, device=input.device)
+    if tuple(weight.shape) != (c,):
+        raise ValueError(f"{op}: weight must have shape ({c},), one value per class, got {tuple(weight.shape)}")
+    if not same_device(weight, input):
+        raise RuntimeError(f"{op}: weight is on {weight.device} but the input is on {input.device}")
+    w = weight._data
+    return w if w.dtype == input.dtype else w.astype(input.dtype)
+
+
+def _class_free_shape(input: Tensor) -> tuple:
+    return tuple(input.shape[:1] + input.shape[2:]) if input.ndim >= 2 else ()
+
+
+def _plain_indices(x: Any, t: Any) -> bool:
+    """(N, C) floating logits and (N,) integer class indices on one device?"""
+    if not (isinstance(x, Tensor) and isinstance(t, Tensor)):
+        return False
+    a, b = x._data, t._data
+    return (a.ndim == 2 and b.ndim == 1 and a.dtype.kind == "f" and b.dtype.kind in "iu"
+            and a.shape[0] == b.shape[0] and same_device(x, t))
+
+
+def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy between softmax(input) over the class dim (dim 1, or 0 for a (C,) input)
+    and ``target``, computed from log-softmax (stable for any logits).
+
+    * Class indices t: ℓ_n = -w_{t_n} log p_{n,t_n}; entries equal to ``ignore_index`` add 0, and
+      'mean' divides by Σ_n w_{t_n} over the kept entries (N when there are no weights).
+    * Class probabilities q (float, the input's shape): ℓ_n = -Σ_c w_c q_{n,c} log p_{n,c};
+      'mean' divides by the number of rows N·d1·d2·...
+    * ``label_smoothing`` ε mixes the target with the uniform distribution: q ← (1-ε)q + ε/C.
+    """
+    op = "cross_entropy"
+    check_reduction(reduction, op)
+    if weight is None and label_smoothing == 0.0 and _plain_indices(input, target):
+        # The common case, (N, C) logits and (N,) indices, without the general reshaping.
+        prep = _prepare_indices(target._data, input._data.shape[1], int(ignore_index), None, op,
+                                tuple(input._data.shape), input._data.dtype)
+        return CrossEntropyIndices.apply(input, prep, reduction, 0.0)
+    check_input(input, op)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must lie in [0, 1], got {label_smoothing}")
+    target, probs = _check_targets(input, target, op, allow_probs=True)
+    x2, t2, c = _to_rows(input, target, probs)
+    w = _class_weight(weight, input, c, op)
+    if probs:
+        if ignore_index != -100:
+            raise ValueError(f"{op}: ignore_index={ignore_index} needs class-index targets; with class-probability "
+                             "targets give ignored rows zero probability instead")
+        q = t2 if label_smoothing == 0 else t2 * (1 - label_smoothing) + label_smoothing / c
+        terms = log_softmax(x2, 1) * q
+        if w is not None:
+            terms = terms * constant(w)
+        per_row = -_sum(terms, 1)
+        if reduction == "none":
+            return reshape(per_row, _class_free_shape(input))
+        total = _sum(per_row)
+        if reduction == "sum":
+            return total
+        rows = x2.shape[0]
+        return total / rows if rows else total * float("nan")
+    prep = _prepare_indices(t2, c, int(ignore_index), w, op, tuple(input.shape), input.dtype)
+    out = CrossEntropyIndices.apply(x2, prep, reduction, float(label_smoothing))
+    if reduction == "none":
+        out = reshape(out, _class_free_shape(input))
+    return out
+
+
+def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class indices given log-probabilities (e.g. log_softmax output):
+
+        ℓ_n = -w_{t_n} · input[n, t_n],
+
+    entries equal to ``ignore_index`` add 0; 'mean' divides by Σ_n w_{t_n} over kept entries.
+    ``cross_entropy(x, t) == nll_loss(log_softmax(x, 1), t)``.
+    """
+    op = "nll_loss"
+    check_reduction(reduction, op)
+    check_input(input, op)
+    target, _ = _check_targets(input, target, op, allow_probs=False)
+    x2, t2, c = _to_rows(input, target, False)
+    w = _class_weight(weight, input, c, op)
+    prep = _prepare_indices(t2, c, int(ignore_index), w, op, tuple(input.shape), input.dtype)
+    xp = array_module(x2._data)
+    picked = getitem(x2, (xp.arange(x2.shape[0]), prep.t))
+    coef = prep.w_rows
+    per_row = -picked if coef is None else -picked * constant(coef.astype(input.dtype, copy=False))
+    if reduction == "none":
+        return reshape(per_row, _class_free_shape(input))
+    total = _sum(per_row)
+    if reduction == "sum":
+        return total
+    return total / float(prep.denom) if float(prep.denom) != 0 else total * float("nan")

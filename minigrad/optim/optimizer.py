@@ -1,0 +1,360 @@
+"""The :class:`Optimizer` base class: parameter groups, state, ``step``/``zero_grad``,
+``state_dict``/``load_state_dict`` (PyTorch's semantics).
+
+A subclass supplies the update of one parameter, ``_update(p, g, state, group)``: it
+changes ``p._data`` in place with ``xp`` ops (NumPy on CPU, CuPy on CUDA), so the
+parameter never leaves its device.  The base class runs it under ``no_grad`` for every
+parameter that has a gradient and then bumps the parameter's version counter, so a graph
+recorded before the step (and saving the old value) refuses to backward instead of
+giving a wrong gradient.
+
+``state_dict()`` numbers the parameters 0, 1, 2 ... across groups in order; ``state`` maps
+those numbers to each parameter's state (Tensors and Python numbers), ``param_groups``
+lists each group's hyper-parameters with ``params`` as those numbers.  That is all
+:func:`minigrad.save` needs to store it, and loading it into a fresh optimizer over the same
+parameters continues bit for bit.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from .. import _device
+from ..autograd.grad_mode import GradMode
+from ..ops.inplace import _bump
+from ..tensor import Tensor, _make
+
+ParamsT = Iterable[Tensor] | Iterable[dict]
+
+# Chunk size of the CPU update loops: a few arrays of this size stay in a core's L2 cache.
+_CHUNK_BYTES = 1 << 18
+
+
+class _Required:
+    """Marks a hyper-parameter that has no default (``lr`` of SGD in old PyTorch)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+def _describe(p: Tensor) -> str:
+    return f"shape {tuple(p.shape)}, dtype {p.dtype}, device {p.device}"
+
+
+class Optimizer:
+    """Base class of all optimizers.
+
+    ``params`` is an iterable of tensors, or of dicts (parameter groups) each with a
+    ``"params"`` entry and any hyper-parameters that override ``defaults`` for that group,
+    e.g. ``[{"params": weights}, {"params": biases, "weight_decay": 0}]``.
+    """
+
+    #: optimizers whose ``step`` needs a closure (L-BFGS, Newton) set this
+    _needs_closure = False
+
+    def __init__(self, params: ParamsT, defaults: dict) -> None:
+        self.defaults = dict(defaults)
+        self.state: dict = {}          # parameter tensor -> its state dict (tensors hash by identity)
+        self.param_groups: list = []
+        self._scratch: dict = {}       # (shape, dtype, device) -> work arrays, not part of the state
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                            f"but got a single Tensor ({_describe(params)}); wrap it in a list")
+        if isinstance(params, dict):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                            "but got a dict; wrap the parameter group in a list")
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    # -- groups ------------------------------------------------------------------------------
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters (with its own hyper-parameters) to optimize from now on."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"a parameter group must be a dict, got {type(param_group).__name__}")
+        group = dict(param_group)
+        params = group.get("params")
+        if params is None:
+            raise ValueError("a parameter group needs a 'params' entry")
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering of "
+                            "tensors in sets changes between runs; use a list")
+        else:
+            params = list(params)
+        seen: set = set()
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but parameter {i} of the group is a "
+                                f"{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"can't optimize a non-leaf Tensor (parameter {i}: {_describe(p)}); "
+                                 "optimize the leaf it was computed from, or detach() it")
+            if p.dtype.kind != "f":
+                raise TypeError(f"optimizer parameters must be floating point; parameter {i} has {_describe(p)}")
+            if id(p) in seen:
+                raise ValueError(f"parameter {i} ({_describe(p)}) appears twice in the same parameter group; "
+                                 "it would be updated twice per step")
+            seen.add(id(p))
+        group["params"] = params
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+            group.setdefault(name, default)
+        existing = {id(p) for g in self.param_groups for p in g["params"]}
+        if existing & seen:
+            raise ValueError("some parameters appear in more than one parameter group")
+        self._check_group(group)
+        self.param_groups.append(group)
+
+    def _check_group(self, group: dict) -> None:
+        """Validate one group's hyper-parameters (subclasses raise ValueError on bad values)."""
+
+    # -- gradients ---------------------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: ``p.grad = None`` (default), or fill them with zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    if g.grad_fn is not None or g._requires_grad:
+                        g = p.grad = _make(g._data, False, None)
+                    g._data[...] = 0
+
+    # -- stepping ----------------------------------------------------------------------------
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient; returns the closure's loss (or None).
+
+        ``closure`` (optional for first-order methods) re-evaluates the model and returns the
+        loss; it runs with gradient recording on, before the update."""
+        loss = None
+        if closure is not None:
+            loss = _call_closure(closure)
+        prev = GradMode.enabled
+        GradMode.enabled = False
+        try:
+            for gi, group in enumerate(self.param_groups):
+                for pi, p in enumerate(group["params"]):
+                    grad = p.grad
+                    if grad is None:
+                        continue
+                    g = grad._data
+                    a = p._data
+                    if g.__class__ is not a.__class__ or g.shape != a.shape:
+                        raise RuntimeError(
+                            f"{type(self).__name__}: parameter {pi} of group {gi} ({_describe(p)}) has a "
+                            f"gradient of shape {tuple(grad.shape)} on {grad.device}; they must match")
+                    state = self.state.get(p)
+                    if state is None:
+                        state = self.state[p] = self._init_state(p, group)
+                    self._update(p, g, state, group)
+                    _bump(p, f"{type(self).__name__}.step")
+        finally:
+            GradMode.enabled = prev
+        return loss
+
+    def _init_state(self, p: Tensor, group: dict) -> dict:
+        """The state of a parameter before its first update."""
+        return {}
+
+    def _update(self, p: Tensor, g: Any, state: dict, group: dict) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _work(self, a: Any, n: int) -> list:
+        """``n`` scratch arrays shaped like ``a`` (reused across steps and same-shaped parameters)."""
+        key = (a.shape, a.dtype.str, str(_device.device_of(a)))
+        bufs = self._scratch.get(key)
+        if bufs is None or len(bufs) < n:
+            xp = _device.array_module(a)
+            bufs = (bufs or []) + [xp.empty(a.shape, dtype=a.dtype) for _ in range(n - len(bufs or []))]
+            self._scratch[key] = bufs
+        return bufs
+
+    def _run_cpu(self, kernel: Callable, arrays: tuple, n_work: int, *scalars: Any) -> None:
+        """``kernel(xp, *arrays, *work, *scalars)`` over cache-sized pieces of the arrays.
+
+        ``arrays`` (the parameter, its gradient and state buffers, all of one shape; None
+        entries pass through) are cut into flat chunks of ``_CHUNK_BYTES``, so the several
+        passes an update makes over each chunk hit the CPU cache instead of main memory, and
+        the ``n_work`` scratch arrays are only chunk-sized (shared by all parameters)."""
+        a = arrays[0]
+        xp = _device.array_module(a)
+        n = a.size
+        if not all(x is None or x.flags.c_contiguous for x in arrays):
+            kernel(xp, *arrays, *self._work(a, n_work), *scalars)
+            return
+        size = max(1024, _CHUNK_BYTES // a.dtype.itemsize)
+        key = ("chunk", a.dtype.str)
+        work = self._scratch.get(key)
+        if work is None or len(work) < n_work:
+            work = self._scratch[key] = [xp.empty(size, dtype=a.dtype) for _ in range(n_work)]
+        work = work[:n_work]
+        if n <= size:
+            kernel(xp, *arrays, *[w[:n].reshape(a.shape) for w in work], *scalars)
+            return
+        flats = [None if x is None else x.reshape(-1) for x in arrays]
+        for i in range(0, n, size):
+            j = i + size
+            if j > n:
+                j = n
+                work = [w[:j - i] for w in work]
+            kernel(xp, *[None if f is None else f[i:j] for f in flats], *work, *scalars)
+
+    # -- state dict ----------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """``{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}``.
+
+        Like PyTorch, the state's tensors are the live ones (not copies): save it (``mg.save``)
+        or deep-copy it before stepping on if you need a snapshot."""
+        index: dict = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            ids = []
+            for p in group["params"]:
+                if id(p) not in index:
+                    index[id(p)] = len(index)
+                ids.append(index[id(p)])
+            packed["params"] = ids
+            groups.append(packed)
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p in self.state:
+                    state[index[id(p)]] = self.state[p]
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Take hyper-parameters and state from ``state_dict`` (copied, and put on each parameter's
+        device and float dtype).  The optimizer must have the same group sizes as the saved one."""
+        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
+            raise ValueError("expected a dict with 'state' and 'param_groups', as returned by state_dict()")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, but the optimizer has "
+                             f"{len(self.param_groups)}")
+        for i, (mine, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(mine["params"]) != len(saved["params"]):
+                raise ValueError(f"loaded state dict's parameter group {i} has {len(saved['params'])} parameters, "
+                                 f"but the optimizer's has {len(mine['params'])}")
+        by_index = {}
+        for mine, saved in zip(self.param_groups, saved_groups):
+            for idx, p in zip(saved["params"], mine["params"]):
+                by_index[idx] = p
+        new_state: dict = {}
+        for idx, value in state_dict["state"].items():
+            key = int(idx) if isinstance(idx, str) and idx.isdigit() else idx
+            p = by_index.get(key)
+            if p is None:
+                continue
+            new_state[p] = {k: _cast_state(p, k, v) for k, v in value.items()}
+        new_groups = []
+        for mine, saved in zip(self.param_groups, saved_groups):
+            g = {k: (tuple(v) if isinstance(v, list) and k == "betas" else v) for k, v in saved.items()
+                 if k != "params"}
+            g["params"] = mine["params"]
+            new_groups.append(g)
+        self.state = new_state
+        self.param_groups = new_groups
+
+    def __repr__(self) -> str:
+        lines = [type(self).__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(group):
+                if k != "params":
+                    lines.append(f"    {k}: {group[k]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _call_closure(closure: Callable[[], Any]) -> Any:
+    """Run the closure with recording on (an optimizer's step itself runs under no_grad)."""
+    prev = GradMode.enabled
+    GradMode.enabled = True
+    try:
+        return closure()
+    finally:
+        GradMode.enabled = prev
+
+
+def _cast_state(p: Tensor, key: Any, value: Any) -> Any:
+    """A copy of a state value on ``p``'s device; float tensors take ``p``'s dtype ('step' keeps its own)."""
+    if isinstance(value, Tensor):
+        arr = _device.move(value._data, p.device)
+        xp = _device.array_module(arr)
+        if key != "step" and arr.dtype.kind == "f" and arr.dtype != p.dtype:
+            arr = arr.astype(p.dtype)
+        return _make(xp.array(arr, copy=True), False, None)
+    if isinstance(value, list):
+        return [_cast_state(p, key, v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_cast_state(p, key, v) for v in value)
+    if isinstance(value, dict):
+        return {k: _cast_state(p, k, v) for k, v in value.items()}
+    return value
+
+
+def new_state_tensor(a: Any, fill: float = 0.0) -> Tensor:
+    """A state buffer shaped like the array ``a``, on its device, filled with ``fill``."""
+    xp = _device.array_module(a)
+    return _make(xp.full(a.shape, fill, dtype=a.dtype), False, None)
+
+
+def check_number(name: str, value: Any, low: float = 0.0, high: float | None = None,
+                 high_open: bool = False) -> None:
+    """Raise ``ValueError("Invalid <name>: <value>")`` unless low <= value (<= or <) high."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"Invalid {name}: {value!r} (expected a number)") from None
+    ok = v >= low
+    if high is not None:
+        ok = ok and (v < high if high_open else v <= high)
+    if not ok:
+        bound = f"in [{low}, {high}{')' if high_open else ']'}" if high is not None else f">= {low}"
+        raise ValueError(f"Invalid {name}: {value} (must be {bound})")
+
+
+def effective_grad(xp: Any, a: Any, g: Any, weight_decay: float, maximize: bool, out: Any) -> Any:
+    """The gradient an update uses: ``(-g if maximize else g) + weight_decay·p`` (L2 penalty),
+    written into ``out`` when it differs from ``g`` (``g`` itself is never modified)."""
+    if weight_decay == 0:
+        if not maximize:
+            return g
+        return xp.negative(g, out=out)
+    xp.multiply(a, weight_decay, out=out)
+    if maximize:
+        return xp.subtract(out, g, out=out)
+    return xp.add(out, g, out=out)
+
+
+def lerp_(xp: Any, m: Any, d: Any, weight: float, tmp: Any) -> None:
+    """m ← m + weight·(d − m) in place, evaluated the way PyTorch's ``lerp_`` does (for
+    weight ≥ ½ it is d − (1 − weight)·(d − m), which rounds better near d)."""
+    xp.subtract(d, m, out=tmp)
+    if weight < 0.5:
+        tmp *= weight
+        m += tmp
+    else:
+        tmp *= 1 - weight
+        xp.subtract(d, tmp, out=m)
+
+
+def add_square_(xp: Any, v: Any, d: Any, decay: float, tmp: Any) -> None:
+    """v ← decay·v + (1 − decay)·d² in place (the running average of squared gradients)."""
+    v *= decay
+    xp.multiply(d, d, out=tmp)
+    tmp *= 1 - decay
+    v += tmp
