@@ -20,3 +20,4 @@ from .serialization import load, save  # noqa: E402
 from . import optim  # noqa: E402
 from . import data  # noqa: E402
 from . import viz  # noqa: E402
+from . import train  # noqa: E402

@@ -1,5 +1,6 @@
 """Reverse-mode automatic differentiation: the tape (:mod:`.function`), the backward walk
 (:mod:`.engine`), grad modes, and gradient checking."""
+from . import functional  # noqa: F401  (mg.autograd.functional: jacobian, hessian, hvp...)
 from .engine import backward, grad
 from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

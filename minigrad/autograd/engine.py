@@ -10,8 +10,10 @@
 """
 from __future__ import annotations
 
+import operator
 from typing import Any, Iterable, Sequence
 
+from .._device import array_module, is_cuda_array
 from ..tensor import Tensor, _make
 from .function import Function
 from .grad_mode import GradMode
@@ -25,9 +27,21 @@ def _as_tuple(x: Any) -> tuple:
     return tuple(x)
 
 
-def _initial_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None) -> list:
-    from ..ops.conversion import ones_like_array
+_ONES: dict = {}
 
+
+def _one(a: Any) -> Any:
+    """A read-only array of ones shaped like the (one-element) array ``a``: dL/dL = 1."""
+    key = (a.__class__, a.dtype, a.shape, getattr(a, "device", None))
+    one = _ONES.get(key)
+    if one is None:
+        one = _ONES[key] = array_module(a).ones(a.shape, dtype=a.dtype)
+        if hasattr(one, "flags") and not is_cuda_array(one):
+            one.flags.writeable = False
+    return one
+
+
+def _initial_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None) -> list:
     grads = []
     for i, out in enumerate(outputs):
         g = None if grad_outputs is None or i >= len(grad_outputs) else grad_outputs[i]
@@ -37,7 +51,7 @@ def _initial_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None
                     f"grad can be implicitly created only for scalar outputs, but output {i} has shape "
                     f"{out.shape}; pass a gradient of that shape, e.g. backward(mg.ones_like(out))"
                 )
-            g = _make(ones_like_array(out._data), False, None)
+            g = _make(_one(out._data), False, None)
         else:
             if not isinstance(g, Tensor):
                 g = Tensor(g, dtype=out.dtype, device=out.device)
@@ -53,19 +67,17 @@ def _initial_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None
 
 def _collect(roots: Iterable[Function]) -> list:
     """All nodes reachable from ``roots``, latest first."""
-    seen = set()
-    stack = list(roots)
+    seen = set(roots)
+    stack = list(seen)
     nodes = []
     while stack:
         node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
         nodes.append(node)
         for link in node.next:
-            if link is not None and link.__class__ is not Tensor and not isinstance(link, Tensor):
-                if link not in seen:
-                    stack.append(link)
+            # links are nodes, leaf tensors (where the walk stops) or None
+            if link is not None and link not in seen and link.__class__ is not Tensor and not isinstance(link, Tensor):
+                seen.add(link)
+                stack.append(link)
     nodes.sort(key=_by_seq, reverse=True)
     return nodes
 
@@ -85,8 +97,7 @@ def _needed(nodes: list, targets: dict, leaf_ids: set) -> list:
     return [n for n in nodes if n in needed]
 
 
-def _by_seq(node: Function) -> int:
-    return node.seq
+_by_seq = operator.attrgetter("seq")
 
 
 def _check_versions(node: Function) -> None:
@@ -96,13 +107,18 @@ def _check_versions(node: Function) -> None:
             f"the output of {node.name()} (shape {node.out_data.shape}), which its backward needs, was modified "
             f"by an in-place operation ({vc[1]}); use the out-of-place op instead, or clone() the output first."
         )
-    for t, v in zip(node.saved, node.versions or ()):
-        if v is not None and t._vc is not None and t._vc[0] != v:
-            raise RuntimeError(
-                f"one of the tensors needed by {node.name()} (shape {t.shape}, dtype {t.dtype}) was "
-                f"modified by an in-place operation ({t._vc[1]}) after it was saved: it is at version "
-                f"{t._vc[0]}, expected version {v}. Use the out-of-place op instead, or clone() it first."
-            )
+    versions = node.versions
+    if versions is None:
+        return
+    for t, v in zip(node.saved, versions):
+        if v is not None:
+            vc = t._vc
+            if vc is not None and vc[0] != v:
+                raise RuntimeError(
+                    f"one of the tensors needed by {node.name()} (shape {t.shape}, dtype {t.dtype}) was "
+                    f"modified by an in-place operation ({vc[1]}) after it was saved: it is at version "
+                    f"{vc[0]}, expected version {v}. Use the out-of-place op instead, or clone() it first."
+                )
 
 
 def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, retain_graph: bool,

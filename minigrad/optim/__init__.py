@@ -6,7 +6,7 @@ Adamax, NAdam.   Second order:  Newton (exact, Levenberg–Marquardt damped), Ne
 (Hessian-free), LBFGS.   Gradient clipping: clip_grad_norm_, clip_grad_value_.
 """
 from . import lr_scheduler
-from ._clip import clip_grad_norm_, clip_grad_value_
+from ..nn.clip import clip_grad_norm_, clip_grad_value_
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam

@@ -144,7 +144,6 @@ class LBFGS(Optimizer):
     (2·history_size + 2) times the parameters' memory.
     """
 
-    _needs_closure = True
 
     def __init__(self, params: ParamsT, lr: float = 1, max_iter: int = 20, max_eval: int | None = None,
                  tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9, history_size: int = 100,

@@ -37,7 +37,6 @@ from .optimizer import Optimizer, ParamsT, check_number
 
 
 class _NewtonBase(Optimizer):
-    _needs_closure = True
 
     def __init__(self, params: ParamsT, defaults: dict) -> None:
         check_number("learning rate", defaults["lr"])
@@ -128,7 +127,8 @@ class _NewtonBase(Optimizer):
         GradMode.enabled = False
         try:
             group = self.param_groups[0]
-            state = self.state.setdefault(self._params[0], {"step": 0})
+            state = self.state[self._params[0]]
+            state.setdefault("step", 0)
             loss, grads = self._loss_and_grad(closure)
             g = self._flat([t._data for t in grads])
             xp = array_module(g)

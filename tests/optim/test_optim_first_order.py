@@ -482,3 +482,12 @@ def test_cuda_fused_update_matches_cpu(name, base, override):
         finals[dev] = [p.detach().cpu().numpy() for p in ps]
     for a, b in zip(finals["cpu"], finals["cuda"]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_state_is_a_defaultdict_like_pytorch():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.Adam([w], lr=0.1)
+    assert opt.state[w] == {}  # looking does not break the first step
+    (w * w).sum().backward()
+    opt.step()
+    assert opt.state[w]["step"] == 1 and set(opt.state[w]) == {"step", "exp_avg", "exp_avg_sq"}

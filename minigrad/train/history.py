@@ -1,0 +1,92 @@
+"""``History``: what ``fit`` measured, one row per epoch, with plotting and export."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+
+class History:
+    """Per-epoch metrics: ``history.rows`` is a list of dicts (epoch, train_loss, val_accuracy,
+    lr, time, ...); ``history["val_loss"]`` is that column as a list."""
+
+    def __init__(self, rows: list | None = None) -> None:
+        self.rows: list = list(rows or [])
+
+    def append(self, row: dict) -> None:
+        self.rows.append(dict(row))
+
+    def __getitem__(self, key: str) -> list:
+        return [r.get(key) for r in self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def keys(self) -> list:
+        seen: dict = {}
+        for r in self.rows:
+            for k in r:
+                seen.setdefault(k, None)
+        return list(seen)
+
+    def best(self, key: str, mode: str = "max") -> dict | None:
+        """The row with the best value of ``key``."""
+        rows = [r for r in self.rows if r.get(key) is not None and not math.isnan(r[key])]
+        if not rows:
+            return None
+        return (max if mode == "max" else min)(rows, key=lambda r: r[key])
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        text = json.dumps(self.rows, indent=1)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    def to_csv(self, path: str | Path | None = None) -> str:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=self.keys())
+        writer.writeheader()
+        writer.writerows(self.rows)
+        if path is not None:
+            Path(path).write_text(buf.getvalue())
+        return buf.getvalue()
+
+    def state_dict(self) -> dict:
+        return {"rows": [dict(r) for r in self.rows]}
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> "History":
+        return cls(state.get("rows", []))
+
+    def plot(self, path: str | Path, title: str | None = None) -> Path:
+        """Loss and accuracy curves (training and validation) as a PNG (needs matplotlib)."""
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise RuntimeError("History.plot needs matplotlib: pip install matplotlib") from None
+        epochs = self["epoch"]
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+        for ax, metric in zip(axes, ("loss", "accuracy")):
+            for split, style in (("train", "-o"), ("val", "-s")):
+                values = self[f"{split}_{metric}"]
+                if any(v is not None for v in values):
+                    ys = [100 * v if (v is not None and metric == "accuracy") else v for v in values]
+                    ax.plot(epochs, ys, style, markersize=3, label=f"{'training' if split == 'train' else 'validation'}")
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(metric + (" (%)" if metric == "accuracy" else ""))
+            ax.grid(alpha=0.3)
+            ax.legend()
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        return path
