@@ -84,7 +84,19 @@ class ReLU(Function):
         return array_module(a).maximum(a, 0)
 
     def backward(self, g: Tensor) -> Tensor:
-        return g * constant(self.mask)
+        return MaskGrad.apply(g, self.mask)
+
+
+class MaskGrad(Function):
+    """The backward of ReLU as one op: z = g where mask else 0 (mask a constant bool array).
+    dg = dz where mask else 0, so second derivatives work too."""
+
+    def forward(self, g: Tensor, mask: Any) -> Any:
+        self.mask = mask
+        return g._data * mask  # bool × float keeps the float dtype, one pass
+
+    def backward(self, dz: Tensor) -> tuple:
+        return MaskGrad.apply(dz, self.mask), None
 
 
 class LeakyReLU(Function):

@@ -143,6 +143,7 @@ class Optimizer:
             loss = _call_closure(closure)
         prev = GradMode.enabled
         GradMode.enabled = False
+        step_name = type(self).__name__ + ".step"
         try:
             for gi, group in enumerate(self.param_groups):
                 for pi, p in enumerate(group["params"]):
@@ -159,7 +160,7 @@ class Optimizer:
                     if not state:
                         state = self.state[p] = self._init_state(p, group)
                     self._update(p, g, state, group)
-                    _bump(p, f"{type(self).__name__}.step")
+                    _bump(p, step_name)
         finally:
             GradMode.enabled = prev
         return loss
@@ -173,7 +174,7 @@ class Optimizer:
 
     def _work(self, a: Any, n: int) -> list:
         """``n`` scratch arrays shaped like ``a`` (reused across steps and same-shaped parameters)."""
-        key = (a.shape, a.dtype.str, str(_device.device_of(a)))
+        key = (a.shape, a.dtype, a.__class__, getattr(a, "device", None))
         bufs = self._scratch.get(key)
         if bufs is None or len(bufs) < n:
             xp = _device.array_module(a)

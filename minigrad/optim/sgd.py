@@ -53,6 +53,12 @@ class SGD(Optimizer):
             buf = state["momentum_buffer"]._data
         if is_cuda_array(a):
             _fused.sgd(a, g, buf, lr, mom, damp, wd, nesterov, maximize, first)
+        elif buf is None and wd == 0 and not maximize:
+            # plain θ ← θ − lr·g: two passes through one reusable scratch array, no chunking
+            work = self._work(a, 1)[0]
+            xp = array_module(a)
+            xp.multiply(g, lr, out=work)
+            xp.subtract(a, work, out=a)
         else:
             self._run_cpu(_sgd, (a, g, buf), 2, lr, mom, damp, wd, nesterov, maximize, first)
 

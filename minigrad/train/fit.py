@@ -104,7 +104,7 @@ def _format(epoch: int, epochs: int, row: dict) -> str:
         if v is not None:
             parts.append(f"{label} {100 * v:.2f}%" if "acc" in key else f"{label} {v:.4f}")
     parts.append(f"lr {row['lr']:.3g}")
-    parts.append(f"{row['time']:.1f}s")
+    parts.append(f"{row['time']:.2f}s")
     return "  ".join(parts)
 
 
@@ -225,6 +225,8 @@ def _save_checkpoint(ck: Checkpoint, model: Any, optimizer: Any, scheduler: Any,
     from ..serialization import save
 
     state = _checkpoint_state(model, optimizer, scheduler, epoch, history, loader, early)
+    state.update(getattr(ck, "extra", {}))
+    ck.path.parent.mkdir(parents=True, exist_ok=True)
     if ck.save_last:
         save(state, ck.path)
     if ck.save_best and ck.tracker.monitor in row and ck.tracker.improved(row[ck.tracker.monitor]):

@@ -1,0 +1,259 @@
+"""Build a model, loss, optimizer, schedule and data loaders from plain options.
+
+This is what the ``minigrad train`` / ``minigrad eval`` commands run; it is also a compact
+example of putting the pieces together.  Options are a dict (the command's flags), stored in
+checkpoints as ``config`` so a saved model can be rebuilt exactly.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import data as _data
+from .. import nn, optim
+from ..nn import functional as F
+
+#: dataset -> (features, classes, defaults that differ from the global ones)
+DATASETS = {
+    "digits": (64, 10, dict(hidden="256", dropout=0.2, optimizer="adamw", lr=2e-3, weight_decay=1e-2,
+                            lr_schedule="cosine", epochs=60, batch_size=32)),
+    "mnist": (784, 10, dict(hidden="100", epochs=10, batch_size=64, optimizer="adam", lr=1e-3)),
+    "fashion-mnist": (784, 10, dict(hidden="256", epochs=10, batch_size=64, optimizer="adam", lr=1e-3)),
+    "spirals": (2, 3, dict(hidden="64,64", epochs=100, batch_size=32, optimizer="adam", lr=1e-2)),
+}
+
+DEFAULTS = dict(dataset="digits", data_dir=None, hidden="100", activation="relu", init="default",
+                loss="cross_entropy", optimizer="sgd", lr=0.1, momentum=0.0, weight_decay=0.0, l1=0.0,
+                dropout=0.0, batch_norm=False, batch_size=32, epochs=10, early_stopping=None,
+                lr_schedule="none", augment=False, device="cpu", seed=0, normalize=True)
+
+ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU,
+               "elu": nn.ELU, "gelu": nn.GELU, "softplus": nn.Softplus}
+INITS = ("default", "kaiming", "xavier", "lecun", "large", "network2")
+LOSSES = ("cross_entropy", "bce", "mse")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "adamax", "nadam")
+SCHEDULES = ("none", "step", "exponential", "cosine", "plateau", "halving", "onecycle")
+
+
+def resolve(options: dict) -> dict:
+    """Fill in defaults: global ones, then the dataset's, then what the caller gave."""
+    dataset = options.get("dataset") or DEFAULTS["dataset"]
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
+    cfg = dict(DEFAULTS)
+    cfg.update(DATASETS[dataset][2])
+    cfg.update({k: v for k, v in options.items() if v is not None})
+    cfg["dataset"] = dataset
+    return cfg
+
+
+def hidden_sizes(spec: Any) -> list:
+    if isinstance(spec, (list, tuple)):
+        sizes = [int(s) for s in spec]
+    else:
+        try:
+            sizes = [int(s) for s in str(spec).split(",") if s.strip()]
+        except ValueError:
+            raise ValueError(f"--hidden must be comma-separated layer widths like 100,100, got {spec!r}") from None
+    if any(s <= 0 for s in sizes):
+        raise ValueError(f"--hidden widths must be positive, got {spec!r}")
+    return sizes
+
+
+def build_model(cfg: dict) -> nn.Module:
+    """An MLP: [Linear → (BatchNorm) → activation → (Dropout)] × hidden layers → Linear."""
+    n_in, n_out, _ = DATASETS[cfg["dataset"]]
+    if cfg["activation"] not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {cfg['activation']!r}; choose one of {', '.join(ACTIVATIONS)}")
+    layers: list = []
+    width = n_in
+    for h in hidden_sizes(cfg["hidden"]):
+        layers.append(nn.Linear(width, h))
+        if cfg["batch_norm"]:
+            layers.append(nn.BatchNorm1d(h))
+        layers.append(ACTIVATIONS[cfg["activation"]]())
+        if cfg["dropout"]:
+            layers.append(nn.Dropout(cfg["dropout"]))
+        width = h
+    layers.append(nn.Linear(width, n_out))
+    model = nn.Sequential(*layers)
+    _initialize(model, cfg["init"], cfg["activation"])
+    return model
+
+
+def _initialize(model: nn.Module, scheme: str, activation: str) -> None:
+    if scheme not in INITS:
+        raise ValueError(f"unknown init {scheme!r}; choose one of {', '.join(INITS)}")
+    if scheme == "default":
+        return  # PyTorch's default: U(±1/√fan_in)
+    init = nn.init
+    for m in model.modules():
+        if not isinstance(m, nn.Linear):
+            continue
+        if scheme == "kaiming":
+            init.kaiming_normal_(m.weight, nonlinearity="relu" if activation in ("relu", "gelu") else "leaky_relu")
+        elif scheme == "xavier":
+            init.xavier_uniform_(m.weight, gain=init.calculate_gain(activation if activation in
+                                                                    ("relu", "tanh", "sigmoid") else "linear"))
+        elif scheme == "lecun":
+            init.lecun_normal_(m.weight)
+        elif scheme == "large":
+            init.large_normal_(m.weight)
+        if scheme == "network2":  # Nielsen's network2: w ~ N(0, 1/n_in), b ~ N(0, 1)
+            init.lecun_normal_(m.weight)
+            init.normal_(m.bias)
+        elif m.bias is not None:
+            init.zeros_(m.bias)
+
+
+def build_loss(name: str) -> Any:
+    """cross_entropy: softmax + NLL on logits.  bce: per-class sigmoid cross-entropy summed over
+    classes (network2's CrossEntropyCost).  mse: ½Σ(σ(z) - y)² over classes (its QuadraticCost)."""
+    if name == "cross_entropy":
+        return F.cross_entropy
+    if name == "bce":
+        def bce(z: Any, y: Any) -> Any:
+            return F.binary_cross_entropy_with_logits(z, F.one_hot(y, z.shape[-1]).to(z.dtype),
+                                                      reduction="sum") / z.shape[0]
+        return bce
+    if name == "mse":
+        def mse(z: Any, y: Any) -> Any:
+            return F.mse_loss(z.sigmoid(), F.one_hot(y, z.shape[-1]).to(z.dtype), reduction="sum") / (2 * z.shape[0])
+        return mse
+    raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
+
+
+def build_optimizer(model: nn.Module, cfg: dict) -> optim.Optimizer:
+    """Weight decay applies to weight matrices, not biases or batch-norm parameters."""
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+    rest = [p for n, p in model.named_parameters() if p.ndim < 2]
+    wd = cfg["weight_decay"]
+    groups = [{"params": decay, "weight_decay": wd}, {"params": rest, "weight_decay": 0.0}]
+    name, lr, mom = cfg["optimizer"], cfg["lr"], cfg["momentum"]
+    if name == "sgd":
+        return optim.SGD(groups, lr=lr, momentum=mom)
+    if name == "momentum":
+        return optim.SGD(groups, lr=lr, momentum=mom or 0.9)
+    if name == "nesterov":
+        return optim.SGD(groups, lr=lr, momentum=mom or 0.9, nesterov=True)
+    classes = {"adagrad": optim.Adagrad, "adadelta": optim.Adadelta, "rmsprop": optim.RMSprop,
+               "adam": optim.Adam, "adamw": optim.AdamW, "adamax": optim.Adamax, "nadam": optim.NAdam}
+    if name not in classes:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+    if name == "rmsprop":
+        return optim.RMSprop(groups, lr=lr, momentum=mom)
+    return classes[name](groups, lr=lr)
+
+
+def build_schedule(opt: optim.Optimizer, cfg: dict, steps_per_epoch: int) -> Any:
+    """none | step (×0.1 every third of training) | exponential (γ=0.95) | cosine | plateau (×0.5 when
+    validation accuracy stalls 3 epochs) | halving (network2's rule: halve when validation accuracy
+    has not improved for 10 epochs; training stops at 1/1024 of the start) | onecycle."""
+    name, epochs = cfg["lr_schedule"], cfg["epochs"]
+    S = optim.lr_scheduler
+    if name == "none":
+        return None
+    if name == "step":
+        return S.StepLR(opt, step_size=max(1, epochs // 3), gamma=0.1)
+    if name == "exponential":
+        return S.ExponentialLR(opt, gamma=0.95)
+    if name == "cosine":
+        return S.CosineAnnealingLR(opt, T_max=epochs)
+    if name == "plateau":
+        return S.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=3)
+    if name == "halving":
+        return S.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=10, min_lr=cfg["lr"] / 1024)
+    if name == "onecycle":
+        return _EpochOneCycle(opt, cfg["lr"], epochs)
+    raise ValueError(f"unknown lr schedule {name!r}; choose one of {', '.join(SCHEDULES)}")
+
+
+class _EpochOneCycle:
+    """OneCycleLR stepped once per epoch (``fit`` steps schedules per epoch)."""
+
+    def __init__(self, opt: optim.Optimizer, max_lr: float, epochs: int) -> None:
+        self.inner = optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=epochs + 1)
+
+    def step(self) -> None:
+        self.inner.step()
+
+    def state_dict(self) -> dict:
+        return self.inner.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.inner.load_state_dict(state)
+
+
+def load_splits(cfg: dict) -> tuple:
+    """(train, val, test) TensorDatasets for ``cfg['dataset']``."""
+    name, root = cfg["dataset"], cfg.get("data_dir")
+    if name == "digits":
+        return _data.digits("train"), _data.digits("val"), _data.digits("test")
+    if name in ("mnist", "fashion-mnist"):
+        cls = _data.MNIST if name == "mnist" else _data.FashionMNIST
+        return cls(root, split="train"), cls(root, split="val"), cls(root, split="test")
+    if name == "spirals":
+        full = _data.spirals(n=1500, classes=3, noise=0.1, seed=cfg["seed"] + 1000)
+        return tuple(_data.random_split(full, [0.7, 0.15, 0.15], seed=cfg["seed"] + 1000))
+    raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+
+
+def image_shape(cfg: dict) -> tuple | None:
+    return {"digits": (8, 8), "mnist": (28, 28), "fashion-mnist": (28, 28)}.get(cfg["dataset"])
+
+
+def build_loaders(cfg: dict, splits: tuple, normalizer: Any) -> tuple:
+    """Loaders; the training one shuffles (seeded) and, with ``augment``, shifts and rotates
+    images a little on the fly."""
+    train, val, test = splits
+    base = normalizer
+    train_tf = base
+    if cfg["augment"]:
+        shape = image_shape(cfg)
+        if shape is None:
+            raise ValueError(f"--augment needs an image dataset, not {cfg['dataset']!r}")
+        steps = [_data.RandomShift(1 if shape == (8, 8) else 2, image_shape=shape, seed=cfg["seed"] + 1),
+                 _data.RandomRotation(10.0, image_shape=shape, seed=cfg["seed"] + 2)]
+        train_tf = _data.Compose(steps + ([base] if base is not None else []))
+    dev = cfg["device"]
+    loader = _data.DataLoader
+    return (loader(train, batch_size=cfg["batch_size"], shuffle=True, seed=cfg["seed"], device=dev,
+                   transform=train_tf),
+            loader(val, batch_size=1024, device=dev, transform=base),
+            loader(test, batch_size=1024, device=dev, transform=base))
+
+
+def regularizer(cfg: dict) -> Any:
+    """L1 penalty λ₁·Σ|w| over weight matrices, when ``l1`` > 0."""
+    if not cfg["l1"]:
+        return None
+    coef = float(cfg["l1"])
+
+    def penalty(model: nn.Module) -> Any:
+        return nn.l1_penalty(nn.weight_parameters(model)) * coef
+
+    return penalty
+
+
+def describe(cfg: dict) -> str:
+    n_in, n_out, _ = DATASETS[cfg["dataset"]]
+    sizes = [n_in] + hidden_sizes(cfg["hidden"]) + [n_out]
+    extras = [cfg["activation"]]
+    if cfg["batch_norm"]:
+        extras.append("batch norm")
+    if cfg["dropout"]:
+        extras.append(f"dropout {cfg['dropout']}")
+    reg = []
+    if cfg["weight_decay"]:
+        reg.append(f"weight decay {cfg['weight_decay']:g}")
+    if cfg["l1"]:
+        reg.append(f"L1 {cfg['l1']:g}")
+    return (f"MLP {'-'.join(map(str, sizes))} ({', '.join(extras)}) on {cfg['dataset']}; "
+            f"{cfg['loss']} loss, {cfg['optimizer']} lr {cfg['lr']:g}"
+            + (f", {', '.join(reg)}" if reg else "") + f", batch {cfg['batch_size']}, {cfg['epochs']} epochs"
+            + (f", {cfg['lr_schedule']} schedule" if cfg["lr_schedule"] != "none" else "")
+            + (", augmented" if cfg["augment"] else "") + f", device {cfg['device']}")
+
+
+def finite(x: float) -> bool:
+    return x is not None and math.isfinite(x)
