@@ -122,6 +122,7 @@ def test_history_exports_and_plot(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's "invalid value" on the inf/nan arrays
 def test_nan_loss_stops_training_with_a_message():
     model, opt, train, _ = _setup()
     lines = []

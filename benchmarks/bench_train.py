@@ -1,0 +1,96 @@
+"""Samples per second of the training loop behind ``minigrad train --dataset mnist`` versus the
+same model trained by a hand-written NumPy loop (the floor).
+
+Both: 784-100-10 ReLU MLP, softmax cross-entropy, plain SGD (lr 0.1), batch 64, shuffled each
+epoch, on the first N MNIST training images (or random data of that shape when MNIST is absent).
+minigrad runs through ``mg.train.fit`` with a ``DataLoader`` — the command's code path.
+Interleaved, single-threaded, medians.
+
+Run:  MINIGRAD_DATA=../shared/data python benchmarks/bench_train.py [--n 10000] [--rounds 5]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from _common import try_torch  # noqa: F401  (sets single-threaded BLAS first)
+
+import numpy as np
+
+import minigrad as mg
+from minigrad import nn
+from minigrad.nn import functional as F
+
+IN, HIDDEN, OUT, LR, BATCH = 784, 100, 10, 0.1, 64
+
+
+def load(n: int) -> tuple:
+    try:
+        x, y = mg.data.MNIST(split="train").arrays
+        return np.ascontiguousarray(x[:n]), np.asarray(y[:n], dtype=np.int64), "MNIST"
+    except FileNotFoundError:
+        rng = np.random.default_rng(0)
+        return rng.random((n, IN), dtype=np.float32), rng.integers(0, OUT, n).astype(np.int64), "random"
+
+
+def numpy_epoch(x: np.ndarray, y: np.ndarray, ws: list, rng: np.random.Generator) -> None:
+    w1, b1, w2, b2 = ws
+    order = rng.permutation(len(x))
+    for i in range(0, len(x), BATCH):
+        idx = order[i:i + BATCH]
+        xb, t = x[idx], y[idx]
+        m = len(idx)
+        h = xb @ w1.T
+        h += b1
+        a = np.maximum(h, 0)
+        z = a @ w2.T
+        z += b2
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        dz = e / e.sum(axis=1, keepdims=True)
+        dz[np.arange(m), t] -= 1
+        dz /= m
+        dw2 = dz.T @ a
+        db2 = dz.sum(axis=0)
+        dh = dz @ w2
+        dh *= h > 0
+        dw1 = dh.T @ xb
+        db1 = dh.sum(axis=0)
+        for w, g in zip(ws, (dw1, db1, dw2, db2)):
+            w -= LR * g
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, default=10000, help="training images per epoch")
+    p.add_argument("--rounds", type=int, default=5)
+    args = p.parse_args()
+    x, y, source = load(args.n)
+    rng = np.random.default_rng(0)
+    ws = [rng.normal(0, 0.05, (HIDDEN, IN)).astype(np.float32), np.zeros(HIDDEN, np.float32),
+          rng.normal(0, 0.05, (OUT, HIDDEN)).astype(np.float32), np.zeros(OUT, np.float32)]
+
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(IN, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, OUT))
+    opt = mg.optim.SGD(model.parameters(), lr=LR)
+    loader = mg.data.DataLoader(mg.data.TensorDataset(x, y), batch_size=BATCH, shuffle=True, seed=0)
+
+    times: dict = {"numpy": [], "minigrad": []}
+    numpy_epoch(x, y, ws, rng)  # warm-up
+    mg.train.fit(model, F.cross_entropy, opt, loader, epochs=1, quiet=True)
+    for _ in range(args.rounds):
+        t0 = time.perf_counter()
+        numpy_epoch(x, y, ws, rng)
+        times["numpy"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        mg.train.fit(model, F.cross_entropy, opt, loader, epochs=1, quiet=True)
+        times["minigrad"].append(time.perf_counter() - t0)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(f"{source} training, {args.n} images per epoch, batch {BATCH}, medians of {args.rounds} epochs")
+    for k, t in med.items():
+        print(f"{k:10s} {args.n / t:10.0f} samples/s")
+    print(f"time ratio minigrad / numpy = {med['minigrad'] / med['numpy']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
