@@ -83,7 +83,9 @@ class History:
             ax.grid(alpha=0.3)
             ax.legend()
         if title:
-            fig.suptitle(title)
+            import textwrap
+
+            fig.suptitle(textwrap.fill(title, 120), fontsize=9)
         fig.tight_layout()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
