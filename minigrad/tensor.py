@@ -207,18 +207,7 @@ class Tensor:
     # -- devices and dtypes ----------------------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> "Tensor":
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``; differentiable."""
-        dev = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dev, dtype = a.device, a.dtype
-            elif isinstance(a, (str, _device.Device)):
-                dev = a
-            else:
-                dtype = a
+        dev, dtype = parse_to_args(args, kwargs, "to()")
         from .ops.conversion import cast, to_device
 
         out = self
@@ -303,6 +292,25 @@ class Tensor:
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body] + extras) + ")"
+
+
+def parse_to_args(args: tuple, kwargs: dict, name: str) -> tuple:
+    """(device or None, dtype or None) from PyTorch's ``to(...)`` spellings: a device, a dtype,
+    both, another tensor, or ``device=`` / ``dtype=`` keywords."""
+    kwargs = dict(kwargs)
+    dev = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"{name} got unexpected arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dev, dtype = a.device, a.dtype
+        elif isinstance(a, (str, _device.Device)):
+            dev = a
+        else:
+            dtype = a
+    return dev, dtype
 
 
 def _make(data: Any, requires_grad: bool, grad_fn: Any) -> Tensor:

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 from .. import _device
 from .. import dtypes as _dtypes
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, parse_to_args
 from .parameter import Parameter
 
 
@@ -316,18 +316,7 @@ class Module:
         in place (the Parameter objects stay the same, so optimizers keep working) and returns self.
         A dtype applies to floating-point tensors only (integer buffers such as counters keep theirs).
         """
-        dev = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"Module.to() got unexpected arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dev, dtype = a.device, a.dtype
-            elif isinstance(a, (str, _device.Device)):
-                dev = a
-            else:
-                dtype = a
+        dev, dtype = parse_to_args(args, kwargs, "Module.to()")
         if dev is not None:
             target = _device.device(dev)
             self._convert(lambda arr: _device.move(arr, target))
