@@ -26,7 +26,7 @@ class _Prepared:
     (n·C + t_n): a 1-D gather/scatter is much cheaper than indexing with (rows, t).
     """
 
-    __slots__ = ("t", "flat", "valid", "w_rows", "wvec", "denom")
+    __slots__ = ("t", "flat", "valid", "w_rows", "wvec", "denom", "bad")
 
 
 _row_starts: dict = {}  # (M, C, device) -> n·C for n < M, shared by calls with the same shapes
@@ -57,10 +57,19 @@ def _prepare_indices(t: Any, n_classes: int, ignore_index: int, weight: Any, op:
     denom = Σ w_n, the divisor of reduction='mean' (PyTorch's rule).
     """
     out = _Prepared()
+    out.bad = None
     valid = None
     if t.dtype.kind == "u" and t.dtype.itemsize == 8:
         t = t.astype("int64")  # uint64 + int64 row offsets would promote to float
-    if t.size and (_unsigned(t).max() >= n_classes or 0 <= ignore_index < n_classes):
+    if is_cuda_array(t) and weight is None and not 0 <= ignore_index < n_classes:
+        # On the GPU, checking the targets on the host would cost a device->host copy per batch.
+        # Out-of-range targets make their rows' losses NaN instead (visible, never silently wrong),
+        # and are replaced by 0 so no memory outside the row is read.
+        xp = array_module(t)
+        bad = _unsigned(t) >= n_classes
+        out.bad = bad
+        t = xp.where(bad, 0, t)
+    elif t.size and (_unsigned(t).max() >= n_classes or 0 <= ignore_index < n_classes):
         xp = array_module(t)
         valid = t != ignore_index
         bad = valid & ((t < 0) | (t >= n_classes))
@@ -107,6 +116,8 @@ class CrossEntropyIndices(Function):
         self.exp, self.norm = e, s  # p = e / s, formed in backward only
         log_s = xp.log(s)
         nll = log_s.reshape(m) - shifted.reshape(-1)[prep.flat]  # -log p_{n, t_n}
+        if prep.bad is not None:  # (GPU) rows whose target is out of range
+            nll = xp.where(prep.bad, xp.nan, nll)
         if prep.w_rows is not None:
             nll = nll * prep.w_rows
         if eps > 0:
@@ -261,6 +272,9 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     * Class probabilities q (float, the input's shape): ℓ_n = -Σ_c w_c q_{n,c} log p_{n,c};
       'mean' divides by the number of rows N·d1·d2·...
     * ``label_smoothing`` ε mixes the target with the uniform distribution: q ← (1-ε)q + ε/C.
+
+    Out-of-range class indices raise an IndexError on the CPU; on a GPU (plain case) they make
+    that row's loss NaN instead, because raising would need a device-to-host copy every call.
     """
     op = "cross_entropy"
     check_reduction(reduction, op)
