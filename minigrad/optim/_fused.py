@@ -30,6 +30,22 @@ def _flag(x: bool) -> str:
     return "true" if x else "false"
 
 
+def _adam_moments(maximize: bool, decoupled: bool) -> str:
+    """Kernel text shared by Adam/AdamW and NAdam: weight decay, then the two running moments."""
+    return f"""
+double d = (double)g;
+if ({_flag(maximize)}) d = -d;
+double pv = (double)p;
+if (wd != 0.0) {{
+    if ({_flag(decoupled)}) pv *= 1.0 - lr * wd; else d += wd * pv;
+}}
+double m = (double)exp_avg + (1.0 - beta1) * (d - (double)exp_avg);
+double v = beta2 * (double)exp_avg_sq + (1.0 - beta2) * d * d;
+exp_avg = (T)m;
+exp_avg_sq = (T)v;
+"""
+
+
 def _kernel(name: str, in_params: str, out_params: str, body: str) -> Any:
     key = (name, in_params, out_params, body)
     k = _kernels.get(key)
@@ -125,18 +141,7 @@ def adam(p: Any, g: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_avg_sq: Any, lr:
          decoupled: bool, maximize: bool) -> None:
     """Adam / AdamW (``decoupled``), AMSGrad when ``max_exp_avg_sq`` is not None."""
     amsgrad = max_exp_avg_sq is not None
-    body = f"""
-double d = (double)g;
-if ({_flag(maximize)}) d = -d;
-double pv = (double)p;
-if (wd != 0.0) {{
-    if ({_flag(decoupled)}) pv *= 1.0 - lr * wd; else d += wd * pv;
-}}
-double m = (double)exp_avg + (1.0 - beta1) * (d - (double)exp_avg);
-double v = beta2 * (double)exp_avg_sq + (1.0 - beta2) * d * d;
-exp_avg = (T)m;
-exp_avg_sq = (T)v;
-"""
+    body = _adam_moments(maximize, decoupled)
     outs, args = ["T p", "T exp_avg", "T exp_avg_sq"], [p, exp_avg, exp_avg_sq]
     if amsgrad:
         # NaN-propagating maximum, as torch.maximum / numpy.maximum
@@ -168,18 +173,7 @@ def nadam(p: Any, g: Any, exp_avg: Any, exp_avg_sq: Any, lr: float, beta1: float
           weight_decay: float, bias_correction2: float, coef_grad: float, coef_avg: float, decoupled: bool,
           maximize: bool) -> None:
     """NAdam: p ← p + coef_grad·d/denom + coef_avg·m/denom,  denom = √(v / bc₂) + eps."""
-    body = f"""
-double d = (double)g;
-if ({_flag(maximize)}) d = -d;
-double pv = (double)p;
-if (wd != 0.0) {{
-    if ({_flag(decoupled)}) pv *= 1.0 - lr * wd; else d += wd * pv;
-}}
-double m = (double)exp_avg + (1.0 - beta1) * (d - (double)exp_avg);
-double v = beta2 * (double)exp_avg_sq + (1.0 - beta2) * d * d;
-exp_avg = (T)m;
-exp_avg_sq = (T)v;
-double denom = sqrt(v / bc2) + eps;
+    body = _adam_moments(maximize, decoupled) + """double denom = sqrt(v / bc2) + eps;
 pv += coef_grad * (d / denom);
 p = (T)(pv + coef_avg * (m / denom));
 """

@@ -18,7 +18,7 @@ from typing import Any
 from .._device import is_cuda_array
 from ..tensor import Tensor
 from . import _fused
-from .optimizer import Optimizer, ParamsT, add_square_, check_number, effective_grad, lerp_, new_state_tensor
+from .optimizer import Optimizer, ParamsT, adam_moments_, check_number, new_state_tensor
 
 
 class Adam(Optimizer):
@@ -74,14 +74,7 @@ class Adam(Optimizer):
 def _adam(xp: Any, a: Any, g: Any, m: Any, v: Any, vmax: Any, w1: Any, w2: Any, lr: float, beta1: float,
           beta2: float, eps: float, wd: float, step_size: float, bc2_sqrt: float, decoupled: bool,
           maximize: bool) -> None:
-    if decoupled:
-        if wd != 0:
-            a *= 1 - lr * wd
-        d = effective_grad(xp, a, g, 0, maximize, w1)
-    else:
-        d = effective_grad(xp, a, g, wd, maximize, w1)
-    lerp_(xp, m, d, 1 - beta1, w2)
-    add_square_(xp, v, d, beta2, w2)
+    adam_moments_(xp, a, g, m, v, w1, w2, lr, beta1, beta2, wd, decoupled, maximize)
     if vmax is not None:
         xp.maximum(vmax, v, out=vmax)
         v = vmax

@@ -341,6 +341,22 @@ def effective_grad(xp: Any, a: Any, g: Any, weight_decay: float, maximize: bool,
     return xp.add(out, g, out=out)
 
 
+def adam_moments_(xp: Any, a: Any, g: Any, m: Any, v: Any, w1: Any, w2: Any, lr: float, beta1: float,
+                  beta2: float, wd: float, decoupled: bool, maximize: bool) -> Any:
+    """The Adam-family first steps, shared by Adam/AdamW and NAdam: weight decay (decoupled:
+    p ← p·(1 − lr·wd); else the L2 term joins d), then m ← lerp(m, d, 1 − β₁) and
+    v ← β₂·v + (1 − β₂)·d².  Returns d (``g`` itself or ``w1``); ``w2`` is scratch."""
+    if decoupled:
+        if wd != 0:
+            a *= 1 - lr * wd
+        d = effective_grad(xp, a, g, 0, maximize, w1)
+    else:
+        d = effective_grad(xp, a, g, wd, maximize, w1)
+    lerp_(xp, m, d, 1 - beta1, w2)
+    add_square_(xp, v, d, beta2, w2)
+    return d
+
+
 def lerp_(xp: Any, m: Any, d: Any, weight: float, tmp: Any) -> None:
     """m ← m + weight·(d − m) in place, evaluated the way PyTorch's ``lerp_`` does (for
     weight ≥ ½ it is d − (1 − weight)·(d − m), which rounds better near d)."""
