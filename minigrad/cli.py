@@ -111,11 +111,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     model, (train_loader, val_loader, test_loader), norm = _prepare(cfg)
     loss = R.build_loss(cfg["loss"])
     opt = R.build_optimizer(model, cfg)
-    sched = R.build_schedule(opt, cfg, len(train_loader))
+    sched = R.build_schedule(opt, cfg)
     early = T.EarlyStopping(cfg["early_stopping"], monitor="val_accuracy") if cfg["early_stopping"] else None
     checkpoint = None
-    if args.save:
-        checkpoint = _ConfigCheckpoint(args.save, cfg, norm)
+    if args.save:  # the config and normalizer let 'minigrad eval' rebuild the model
+        checkpoint = T.Checkpoint(args.save, monitor="val_accuracy",
+                                  extra={"config": dict(cfg), "normalizer": norm.state_dict() if norm else None})
     if not args.quiet:
         print(R.describe(cfg), flush=True)
     if args.graph:
@@ -145,18 +146,6 @@ def _saved_config(path: str) -> dict:
     if not isinstance(state, dict) or "config" not in state:
         raise CommandError(f"{path} is not a checkpoint written by 'minigrad train --save'")
     return dict(state["config"])
-
-
-class _ConfigCheckpoint:
-    """A :class:`minigrad.train.Checkpoint` that also stores the run's config and normalizer,
-    so ``minigrad eval`` can rebuild the model."""
-
-    def __new__(cls, path: str, cfg: dict, norm: Any) -> Any:
-        from .train import Checkpoint
-
-        ck = Checkpoint(path, monitor="val_accuracy")
-        ck.extra = {"config": {k: v for k, v in cfg.items()}, "normalizer": norm.state_dict() if norm else None}
-        return ck
 
 
 def _draw_graph(model: Any, loss: Any, loader: Any, path: str) -> None:

@@ -47,10 +47,6 @@ def as_dtype(dtype: Any) -> numpy.dtype:
         raise TypeError(f"not a dtype: {dtype!r}") from None
 
 
-def is_floating(dtype: numpy.dtype) -> bool:
-    return dtype.kind == "f"
-
-
 import builtins as _b  # noqa: E402  (after the names above shadow float/int)
 
 builtins_float, builtins_int, builtins_bool = _b.float, _b.int, _b.bool

@@ -216,7 +216,3 @@ def argmax(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = No
 
 def argmin(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
     return _arg(x, axis, keepdims, dim, keepdim, False)
-
-
-def prod_of_shape(shape: tuple) -> int:
-    return _count(shape, tuple(range(len(shape))))

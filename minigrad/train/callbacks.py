@@ -73,17 +73,18 @@ class EarlyStopping:
 
 class Checkpoint:
     """Save ``last`` (every epoch) and/or ``best`` (when ``monitor`` improves) checkpoints:
-    model, optimizer, scheduler, epoch, history and RNG state, with :func:`minigrad.save`.
+    model, optimizer, scheduler, epoch, history and RNG state (plus ``extra``), with :func:`minigrad.save`.
 
     ``path`` is a file (the last checkpoint; the best goes beside it with ``.best`` before
     the suffix).
     """
 
     def __init__(self, path: Any, save_last: bool = True, save_best: bool = True, monitor: str = "val_loss",
-                 mode: str = "auto") -> None:
+                 mode: str = "auto", extra: dict | None = None) -> None:
         from pathlib import Path
 
         self.path = Path(path)
+        self.extra = dict(extra or {})  # more entries to store in every checkpoint (e.g. a run's config)
         self.save_last, self.save_best = save_last, save_best
         self.tracker = EarlyStopping(patience=1, monitor=monitor, mode=mode, restore_best_weights=False)
 

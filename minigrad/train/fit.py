@@ -225,7 +225,7 @@ def _save_checkpoint(ck: Checkpoint, model: Any, optimizer: Any, scheduler: Any,
     from ..serialization import save
 
     state = _checkpoint_state(model, optimizer, scheduler, epoch, history, loader, early)
-    state.update(getattr(ck, "extra", {}))
+    state.update(ck.extra)
     ck.path.parent.mkdir(parents=True, exist_ok=True)
     if ck.save_last:
         save(state, ck.path)

@@ -6,7 +6,6 @@ import io
 import json
 import math
 from pathlib import Path
-from typing import Any
 
 
 class History:

@@ -6,7 +6,6 @@ checkpoints as ``config`` so a saved model can be rebuilt exactly.
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from .. import data as _data
@@ -145,7 +144,7 @@ def build_optimizer(model: nn.Module, cfg: dict) -> optim.Optimizer:
     return classes[name](groups, lr=lr)
 
 
-def build_schedule(opt: optim.Optimizer, cfg: dict, steps_per_epoch: int) -> Any:
+def build_schedule(opt: optim.Optimizer, cfg: dict) -> Any:
     """none | step (×0.1 every third of training) | exponential (γ=0.95) | cosine | plateau (×0.5 when
     validation accuracy stalls 3 epochs) | halving (network2's rule: halve when validation accuracy
     has not improved for 10 epochs; training stops at 1/1024 of the start) | onecycle."""
@@ -253,7 +252,3 @@ def describe(cfg: dict) -> str:
             + (f", {', '.join(reg)}" if reg else "") + f", batch {cfg['batch_size']}, {cfg['epochs']} epochs"
             + (f", {cfg['lr_schedule']} schedule" if cfg["lr_schedule"] != "none" else "")
             + (", augmented" if cfg["augment"] else "") + f", device {cfg['device']}")
-
-
-def finite(x: float) -> bool:
-    return x is not None and math.isfinite(x)
