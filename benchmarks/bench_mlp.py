@@ -33,36 +33,41 @@ def make_weights(seed: int = 1) -> list:
             rng.uniform(-b2, b2, (OUT, HIDDEN)).astype(np.float32), rng.uniform(-b2, b2, OUT).astype(np.float32)]
 
 
+def numpy_sgd_step(x: np.ndarray, t: np.ndarray, ws: list, lr: float, rows: np.ndarray | None = None,
+                   with_loss: bool = True) -> float | None:
+    """The floor: one hand-written forward/backward/SGD step of Linear-ReLU-Linear with softmax
+    cross-entropy, updating the arrays in ``ws`` = [w1, b1, w2, b2] in place."""
+    w1, b1, w2, b2 = ws
+    batch = len(x)
+    rows = np.arange(batch) if rows is None else rows
+    h = x @ w1.T
+    h += b1
+    a = np.maximum(h, 0)
+    z = a @ w2.T
+    z += b2
+    zs = z - z.max(axis=1, keepdims=True)
+    e = np.exp(zs)
+    s = e.sum(axis=1, keepdims=True)
+    loss = float((np.log(s[:, 0]) - zs[rows, t]).mean()) if with_loss else None
+    dz = e / s
+    dz[rows, t] -= 1
+    dz /= batch
+    dw2 = dz.T @ a
+    db2 = dz.sum(axis=0)
+    dh = dz @ w2
+    dh *= h > 0
+    dw1 = dh.T @ x
+    db1 = dh.sum(axis=0)
+    for w, g in zip(ws, (dw1, db1, dw2, db2)):
+        w -= lr * g  # in place: ws holds the same arrays the forward reads
+    return loss
+
+
 def make_numpy(batch: int):
     x, t = make_data(batch)
     ws = make_weights()
-    w1, b1, w2, b2 = ws
     rows = np.arange(batch)
-
-    def step() -> float:
-        h = x @ w1.T
-        h += b1
-        a = np.maximum(h, 0)
-        z = a @ w2.T
-        z += b2
-        zs = z - z.max(axis=1, keepdims=True)
-        e = np.exp(zs)
-        s = e.sum(axis=1, keepdims=True)
-        loss = float((np.log(s[:, 0]) - zs[rows, t]).mean())
-        dz = e / s
-        dz[rows, t] -= 1
-        dz /= batch
-        dw2 = dz.T @ a
-        db2 = dz.sum(axis=0)
-        dh = dz @ w2
-        dh *= h > 0
-        dw1 = dh.T @ x
-        db1 = dh.sum(axis=0)
-        for w, g in zip(ws, (dw1, db1, dw2, db2)):
-            w -= LR * g  # in place: ws holds the same arrays the forward reads
-        return loss
-
-    return step
+    return lambda: numpy_sgd_step(x, t, ws, LR, rows)
 
 
 def make_torch(torch, batch: int):

@@ -18,51 +18,28 @@ import numpy as np
 N_OPS = 100
 
 
-def chain_numpy(x, w, b):
-    y = x
+def chain(y, w, b, tanh):
+    """The benchmarked chain: 25 × (y·w, y+b, tanh, y·0.9), for any array/tensor type."""
     for i in range(N_OPS // 4):
         y = y * w
         y = y + b
-        y = np.tanh(y)
+        y = tanh(y)
         y = y * 0.9
     return y
 
 
-def make_minigrad(size):
-    import minigrad as mg
+def chain_numpy(x, w, b):
+    return chain(x, w, b, np.tanh)
 
+
+def make_autograd(make_tensor, size):
+    """forward + backward + reset of the chain with ``make_tensor(array)`` leaves (minigrad or torch)."""
     rng = np.random.default_rng(0)
-    x = mg.tensor(rng.standard_normal(size).astype("float32"), requires_grad=True)
-    w = mg.tensor(rng.standard_normal(size).astype("float32"), requires_grad=True)
-    b = mg.tensor(rng.standard_normal(size).astype("float32"), requires_grad=True)
+    x, w, b = (make_tensor(rng.standard_normal(size).astype("float32")) for _ in range(3))
+    tanh = type(x).tanh  # the unbound method: no extra call per op
 
     def step():
-        y = x
-        for i in range(N_OPS // 4):
-            y = y * w
-            y = y + b
-            y = y.tanh()
-            y = y * 0.9
-        y.sum().backward()
-        x.grad = w.grad = b.grad = None
-
-    return step
-
-
-def make_torch(torch, size):
-    rng = np.random.default_rng(0)
-    x = torch.tensor(rng.standard_normal(size).astype("float32"), requires_grad=True)
-    w = torch.tensor(rng.standard_normal(size).astype("float32"), requires_grad=True)
-    b = torch.tensor(rng.standard_normal(size).astype("float32"), requires_grad=True)
-
-    def step():
-        y = x
-        for i in range(N_OPS // 4):
-            y = y * w
-            y = y + b
-            y = y.tanh()
-            y = y * 0.9
-        y.sum().backward()
+        chain(x, w, b, tanh).sum().backward()
         x.grad = w.grad = b.grad = None
 
     return step
@@ -76,10 +53,13 @@ def main() -> None:
     args = p.parse_args()
     rng = np.random.default_rng(0)
     x, w, b = (rng.standard_normal(args.size).astype("float32") for _ in range(3))
-    contenders = {"numpy-fwd": lambda: chain_numpy(x, w, b), "minigrad": make_minigrad(args.size)}
+    import minigrad as mg
+
+    contenders = {"numpy-fwd": lambda: chain_numpy(x, w, b),
+                  "minigrad": make_autograd(lambda a: mg.tensor(a, requires_grad=True), args.size)}
     torch = try_torch()
     if torch is not None:
-        contenders["torch"] = make_torch(torch, args.size)
+        contenders["torch"] = make_autograd(lambda a: torch.tensor(a, requires_grad=True), args.size)
     med = interleaved(contenders, args.rounds, args.repeat)
     floor = med["numpy-fwd"]
     print(f"chain of {N_OPS} element-wise ops on float32[{args.size}], fwd+bwd; medians of {args.rounds} rounds")

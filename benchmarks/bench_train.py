@@ -17,6 +17,7 @@ import time
 from _common import try_torch  # noqa: F401  (sets single-threaded BLAS first)
 
 import numpy as np
+from bench_mlp import numpy_sgd_step
 
 import minigrad as mg
 from minigrad import nn
@@ -35,29 +36,10 @@ def load(n: int) -> tuple:
 
 
 def numpy_epoch(x: np.ndarray, y: np.ndarray, ws: list, rng: np.random.Generator) -> None:
-    w1, b1, w2, b2 = ws
     order = rng.permutation(len(x))
     for i in range(0, len(x), BATCH):
         idx = order[i:i + BATCH]
-        xb, t = x[idx], y[idx]
-        m = len(idx)
-        h = xb @ w1.T
-        h += b1
-        a = np.maximum(h, 0)
-        z = a @ w2.T
-        z += b2
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        dz = e / e.sum(axis=1, keepdims=True)
-        dz[np.arange(m), t] -= 1
-        dz /= m
-        dw2 = dz.T @ a
-        db2 = dz.sum(axis=0)
-        dh = dz @ w2
-        dh *= h > 0
-        dw1 = dh.T @ xb
-        db1 = dh.sum(axis=0)
-        for w, g in zip(ws, (dw1, db1, dw2, db2)):
-            w -= LR * g
+        numpy_sgd_step(x[idx], y[idx], ws, LR, with_loss=False)
 
 
 def main() -> None:
