@@ -18,14 +18,15 @@ def _gelu_tanh(a):
     return 0.5 * a * (1 + np.tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a ** 3)))
 
 
-# name -> (minigrad op, reference, inputs (away from kinks), smooth away from those kinks?)
+# name -> (minigrad op, reference, inputs (away from kinks), smooth away from those kinks?  (relu and
+# leaky_relu are linear there, so their second-order check covers the fused backward ops too))
 ELEMENTWISE = {
     "sigmoid": (mg.sigmoid, special.expit, plain(-6, 6), True),
     "tanh": (mg.tanh, np.tanh, plain(), True),
-    "relu": (mg.relu, lambda a: np.maximum(a, 0), nonzero(), False),
-    "leaky_relu": (mg.leaky_relu, lambda a: np.where(a > 0, a, 0.01 * a), nonzero(), False),
+    "relu": (mg.relu, lambda a: np.maximum(a, 0), nonzero(), True),
+    "leaky_relu": (mg.leaky_relu, lambda a: np.where(a > 0, a, 0.01 * a), nonzero(), True),
     "leaky_relu_0.3": (lambda t: mg.leaky_relu(t, negative_slope=0.3), lambda a: np.where(a > 0, a, 0.3 * a),
-                       nonzero(), False),
+                       nonzero(), True),
     "elu": (mg.elu, lambda a: np.where(a > 0, a, np.expm1(a)), nonzero(), True),
     "elu_0.5": (lambda t: mg.elu(t, alpha=0.5), lambda a: np.where(a > 0, a, 0.5 * np.expm1(a)), nonzero(), True),
     "gelu": (mg.gelu, lambda a: a * 0.5 * (1 + special.erf(a / math.sqrt(2))), plain(), True),

@@ -420,3 +420,13 @@ def test_pad_example_and_errors():
         mg.pad(x, (1, 1, 1, 1, 1, 1))
     with pytest.raises(ValueError, match="negative"):
         mg.pad(x, (-1, 0))
+
+
+@grad_settings
+@given(data=st.data(), shape=mst.shapes(**SMALL))
+def test_clone_gradients(data, shape):
+    """clone copies memory but passes the gradient through unchanged (first and second order)."""
+    x = leaf(data.draw(arrays(shape)))
+    c = x.clone()
+    assert c._data is not x._data and not np.shares_memory(c._data, x._data)
+    check_grads(lambda t: t.clone() * t, x)
