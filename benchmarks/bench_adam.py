@@ -1,6 +1,7 @@
 """One Adam step over a ~1M-parameter model (the weights of an MLP 784-1024-256-10, float32).
 
 Compared in one process, interleaved, single-threaded, medians of per-step time:
+  numpy     a hand-written NumPy Adam (the textbook update, temporaries allowed): the floor
   torch     torch.optim.Adam(foreach=True), PyTorch CPU (skipped if not installed)
   minigrad  mg.optim.Adam
 Only the optimizer step is timed: gradients are fixed random tensors set once.  The
@@ -37,6 +38,27 @@ def make_minigrad(kwargs: dict):
     return opt.step, ps
 
 
+def make_numpy(kwargs: dict):
+    """m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p − lr·m̂ / (√v̂ + ε)  (no amsgrad / weight decay)."""
+    params, grads = make_arrays()
+    ms = [np.zeros_like(p) for p in params]
+    vs = [np.zeros_like(p) for p in params]
+    state = {"t": 0}
+    lr, b1, b2, eps = 1e-3, 0.9, 0.999, 1e-8
+
+    def step() -> None:
+        state["t"] += 1
+        t = state["t"]
+        for p, g, m, v in zip(params, grads, ms, vs):
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * (g * g)
+            p -= (lr / (1 - b1 ** t)) * m / (np.sqrt(v / (1 - b2 ** t)) + eps)
+
+    return step
+
+
 def make_torch(torch, kwargs: dict):
     params, grads = make_arrays()
     ps = [torch.tensor(p, requires_grad=True) for p in params]
@@ -56,7 +78,7 @@ def main() -> None:
     kwargs = dict(amsgrad=args.amsgrad, weight_decay=args.weight_decay)
     n = sum(int(np.prod(s)) for s in SHAPES)
     step_mg, ps_mg = make_minigrad(kwargs)
-    contenders = {"minigrad": step_mg}
+    contenders = {"numpy": make_numpy(kwargs), "minigrad": step_mg}
     torch = try_torch()
     if torch is not None:
         step_t, ps_t = make_torch(torch, kwargs)
@@ -65,7 +87,7 @@ def main() -> None:
     print(f"Adam step over {n:,} float32 parameters in {len(SHAPES)} tensors ({kwargs}); "
           f"single-threaded, medians of {args.rounds} rounds x {args.repeat} steps")
     for name, t in med.items():
-        print(f"{name:10s} {t * 1e3:8.3f} ms/step  {n / t / 1e6:8.1f} Mparam/s")
+        print(f"{name:10s} {t * 1e3:8.3f} ms/step  {n / t / 1e6:8.1f} Mparam/s  {t / med['numpy']:5.2f}x numpy")
     if torch is not None:
         print(f"minigrad / torch = {med['minigrad'] / med['torch']:.2f}")
         # same number of steps on both sides from the same start: the parameters must agree
