@@ -126,8 +126,9 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
     """The walk.  With ``capture`` given, gradients of those tensors are returned instead of
     being accumulated into ``.grad`` (that is :func:`minigrad.grad`)."""
     grads0 = _initial_grads(outputs, grad_outputs)
-    node_grads: dict = {}
-    leaf_grads: dict = {}
+    # One table for everything that receives a gradient: nodes and leaf tensors (both hash by
+    # identity).  Nodes are popped as the walk reaches them, so leaves are what remains.
+    grads: dict = {}
     roots = []
     for out, g in zip(outputs, grads0):
         if not out._requires_grad:
@@ -135,12 +136,15 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
                 f"output of shape {out.shape} does not require grad and has no grad_fn: nothing "
                 "recorded it (is it computed under no_grad, or from tensors without requires_grad?)"
             )
-        target, table = (out, leaf_grads) if out.grad_fn is None else (out.grad_fn, node_grads)
-        table[target] = g if target not in table else table[target] + g
-        if out.grad_fn is not None:
-            roots.append(out.grad_fn)
+        target = out.grad_fn
+        if target is None:
+            target = out
+        else:
+            roots.append(target)
+        prev = grads.get(target)
+        grads[target] = g if prev is None else prev + g
 
-    captured_nodes = {}
+    captured_nodes: dict = {}
     nodes = _collect(roots)
     if capture is not None:
         for i, t in enumerate(capture):
@@ -154,25 +158,13 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
     GradMode.enabled = create_graph
     try:
         for node in nodes:
-            g = node_grads.pop(node, None)
+            g = grads.pop(node, None)
             if g is None:
                 continue
             if owned:
                 owned.pop(id(g), None)  # from here on g may be shared: never modify it in place
-            if node.released:
-                node.saved_tensors  # raises the "second backward" error
-            if node.hooks:
-                for hook in node.hooks:
-                    r = hook(g)
-                    if r is not None:
-                        g = r
-            if captured_nodes and node in captured_nodes:
-                leaf_grads[capture[captured_nodes[node]]] = g
-            if node.retain is not None and capture is None:
-                t = node.retain()
-                if t is not None:
-                    t.grad = g if t.grad is None else t.grad + g
-                    handed_out.add(id(g))
+            if node.hooks is not None or node.retain is not None or node.released or captured_nodes:
+                g = _before_node(node, g, captured_nodes, capture, grads, handed_out)
             if node.versions is not None or node.out_version is not None:
                 _check_versions(node)
             in_grads = node.backward(g)
@@ -181,18 +173,17 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
             for link, ig in zip(node.next, in_grads):
                 if link is None or ig is None:
                     continue
-                table = leaf_grads if (link.__class__ is Tensor or isinstance(link, Tensor)) else node_grads
-                prev = table.get(link)
+                prev = grads.get(link)
                 if prev is None:
-                    table[link] = ig
+                    grads[link] = ig
                 elif create_graph:
-                    table[link] = prev + ig
+                    grads[link] = prev + ig
                 elif id(prev) in owned:  # a sum this walk allocated: add in place
                     prev._data += ig._data
                 else:
                     total = prev + ig
                     owned[id(total)] = total  # (the dict also keeps it alive, so ids stay unique)
-                    table[link] = total
+                    grads[link] = total
             if not retain_graph:
                 node.released = True
                 if node.versions is not None or node.saved:
@@ -200,28 +191,13 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
                 if node.saves_output:
                     node.out_data = node.out_version = None
 
-        for leaf, g in list(leaf_grads.items()):
+        if capture is not None:
+            return _captured(grads, captured_nodes, capture)
+        for leaf, g in grads.items():  # only leaf tensors are left
             if g._data.dtype != leaf._data.dtype:  # e.g. a float32 leaf used with float64 tensors
                 g = g.to(leaf._data.dtype)
-                leaf_grads[leaf] = g
-            if leaf._hooks and leaf.grad_fn is None:
-                for hook in leaf._hooks:
-                    r = hook(g)
-                    if r is not None:
-                        g = r
-                leaf_grads[leaf] = g
-        if capture is not None:
-            for node, i in captured_nodes.items():
-                if capture[i] not in leaf_grads and node in node_grads:
-                    g = node_grads[node]
-                    for hook in node.hooks or ():
-                        r = hook(g)
-                        if r is not None:
-                            g = r
-                    leaf_grads[capture[i]] = g
-            return leaf_grads
-
-        for leaf, g in leaf_grads.items():
+            if leaf._hooks:
+                g = _run_hooks(leaf._hooks, g)
             if not create_graph and id(g) not in owned and (id(g) in handed_out or g._data.base is not None):
                 g = _make(g._data.copy(), False, None)  # own memory: users may modify .grad in place
             handed_out.add(id(g))
@@ -232,6 +208,50 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
     finally:
         GradMode.enabled = prev_mode
     return None
+
+
+def _run_hooks(hooks: list, g: Tensor) -> Tensor:
+    for hook in hooks:
+        r = hook(g)
+        if r is not None:
+            g = r
+    return g
+
+
+def _before_node(node: Function, g: Tensor, captured_nodes: dict, capture: Any, grads: dict,
+                 handed_out: set) -> Tensor:
+    """The rare per-node work: the freed-graph error, hooks, capture and retain_grad."""
+    if node.released:
+        node.saved_tensors  # raises the "second backward" error
+    if node.hooks:
+        g = _run_hooks(node.hooks, g)
+    if node in captured_nodes:
+        grads[capture[captured_nodes[node]]] = g
+    if node.retain is not None and capture is None:
+        t = node.retain()
+        if t is not None:
+            t.grad = g if t.grad is None else t.grad + g
+            handed_out.add(id(g))
+    return g
+
+
+def _captured(grads: dict, captured_nodes: dict, capture: Sequence[Tensor]) -> dict:
+    """``mg.grad``'s result: the captured tensors' gradients (leaf dtype casts and hooks applied)."""
+    result = {}
+    wanted = {id(t) for t in capture}
+    for t, g in grads.items():
+        if isinstance(t, Tensor) and id(t) in wanted:
+            if t.grad_fn is None:
+                if g._data.dtype != t._data.dtype:
+                    g = g.to(t._data.dtype)
+                if t._hooks:
+                    g = _run_hooks(t._hooks, g)
+            result[t] = g
+    for node, i in captured_nodes.items():  # captured outputs whose node the walk never reached
+        t = capture[i]
+        if t not in result and node in grads:
+            result[t] = _run_hooks(node.hooks or (), grads[node])
+    return result
 
 
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,

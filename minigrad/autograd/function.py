@@ -61,11 +61,20 @@ class Function:
         if GradMode.enabled:
             # One link per input: the node that made it, the leaf itself, or None.
             n = len(inputs)
-            if n == 2:  # the common case, unrolled
+            if n == 2:  # the common cases, unrolled
                 x, y = inputs
                 lx = (x.grad_fn or x) if isinstance(x, Tensor) and x._requires_grad else None
                 ly = (y.grad_fn or y) if isinstance(y, Tensor) and y._requires_grad else None
                 links = [lx, ly] if lx is not None or ly is not None else None
+            elif n == 1:
+                x = inputs[0]
+                links = [x.grad_fn or x] if isinstance(x, Tensor) and x._requires_grad else None
+            elif n == 3:
+                x, y, z = inputs
+                lx = (x.grad_fn or x) if isinstance(x, Tensor) and x._requires_grad else None
+                ly = (y.grad_fn or y) if isinstance(y, Tensor) and y._requires_grad else None
+                lz = (z.grad_fn or z) if isinstance(z, Tensor) and z._requires_grad else None
+                links = [lx, ly, lz] if lx is not None or ly is not None or lz is not None else None
             else:
                 links = None
                 for i, x in enumerate(inputs):

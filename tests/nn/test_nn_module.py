@@ -123,6 +123,34 @@ def test_call_runs_forward_and_base_forward_raises():
         nn.Module()(x)
 
 
+def test_call_is_forward_and_respects_custom_call_and_instance_forward():
+    lin = nn.Linear(3, 2)
+    assert type(lin).__call__ is nn.Linear.forward  # m(x) is one Python call
+    x = mg.randn(4, 3)
+    np.testing.assert_array_equal(host(lin(x)), host(lin.forward(x)))
+
+    class Custom(nn.Module):
+        def __call__(self, x):
+            return "custom"
+
+        def forward(self, x):
+            return "forward"
+
+    class Sub(Custom):  # inherits a hand-written __call__: keeps it
+        def forward(self, x):
+            return "sub"
+
+    assert Custom()(x) == "custom" and Sub()(x) == "custom"
+
+    # A forward assigned on an instance is what calling it runs, as in PyTorch.
+    lin.forward = lambda x: x * 2
+    assert isinstance(lin, nn.Linear) and type(lin).__name__ == "Linear"
+    np.testing.assert_array_equal(host(lin(x)), host(x) * 2)
+    other = nn.Linear(3, 2)
+    assert other(x).shape == (4, 2)  # other instances are unaffected
+    assert set(lin.state_dict()) == {"weight", "bias"}
+
+
 def test_zero_grad_both_ways():
     net = Net()
     net(mg.randn(5, 4)).sum().backward()
