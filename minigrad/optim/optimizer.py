@@ -146,24 +146,31 @@ class Optimizer:
         step_name = type(self).__name__ + ".step"
         try:
             for gi, group in enumerate(self.param_groups):
-                for pi, p in enumerate(group["params"]):
-                    grad = p.grad
-                    if grad is None:
-                        continue
-                    g = grad._data
-                    a = p._data
-                    if g.__class__ is not a.__class__ or g.shape != a.shape:
-                        raise RuntimeError(
-                            f"{type(self).__name__}: parameter {pi} of group {gi} ({_describe(p)}) has a "
-                            f"gradient of shape {tuple(grad.shape)} on {grad.device}; they must match")
-                    state = self.state.get(p)
-                    if not state:
-                        state = self.state[p] = self._init_state(p, group)
-                    self._update(p, g, state, group)
-                    _bump(p, step_name)
+                self._step_group(gi, group, step_name)
         finally:
             GradMode.enabled = prev
         return loss
+
+    def _step_group(self, gi: int, group: dict, step_name: str) -> None:
+        """Update every parameter of one group that has a gradient (a subclass may handle
+        common cases with a leaner loop)."""
+        for pi, p in enumerate(group["params"]):
+            grad = p.grad
+            if grad is None:
+                continue
+            g = grad._data
+            a = p._data
+            if g.__class__ is not a.__class__ or g.shape != a.shape:
+                raise self._grad_mismatch(gi, pi, p, grad)
+            state = self.state.get(p)
+            if not state:
+                state = self.state[p] = self._init_state(p, group)
+            self._update(p, g, state, group)
+            _bump(p, step_name)
+
+    def _grad_mismatch(self, gi: int, pi: int, p: Tensor, grad: Tensor) -> RuntimeError:
+        return RuntimeError(f"{type(self).__name__}: parameter {pi} of group {gi} ({_describe(p)}) has a "
+                            f"gradient of shape {tuple(grad.shape)} on {grad.device}; they must match")
 
     def _init_state(self, p: Tensor, group: dict) -> dict:
         """The state of a parameter before its first update."""

@@ -41,6 +41,30 @@ class SGD(Optimizer):
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
+    def _step_group(self, gi: int, group: dict, step_name: str) -> None:
+        if group["momentum"] != 0 or group["weight_decay"] != 0 or group["maximize"]:
+            return super()._step_group(gi, group, step_name)
+        # Plain θ ← θ − lr·g, the most common step: one tight loop, no per-parameter state.
+        lr, states = group["lr"], self.state
+        for pi, p in enumerate(group["params"]):
+            grad = p.grad
+            if grad is None:
+                continue
+            g, a = grad._data, p._data
+            if g.__class__ is not a.__class__ or g.shape != a.shape:
+                raise self._grad_mismatch(gi, pi, p, grad)
+            if p not in states:
+                states[p] = {}  # (no state to keep, but listed in state_dict like the other parameters)
+            if is_cuda_array(a):
+                _fused.sgd(a, g, None, lr, 0, 0, 0, False, False, False)
+            else:
+                a -= g * lr
+            vc = p._vc  # the version bump of an in-place change (see ops/inplace.py)
+            if vc is None:
+                vc = p._vc = [0, None, 1]
+            vc[0] += 1
+            vc[1] = step_name
+
     def _update(self, p: Tensor, g: Any, state: dict, group: dict) -> None:
         a = p._data
         lr, mom, damp = group["lr"], group["momentum"], group["dampening"]
@@ -53,12 +77,6 @@ class SGD(Optimizer):
             buf = state["momentum_buffer"]._data
         if is_cuda_array(a):
             _fused.sgd(a, g, buf, lr, mom, damp, wd, nesterov, maximize, first)
-        elif buf is None and wd == 0 and not maximize:
-            # plain θ ← θ − lr·g: two passes through one reusable scratch array, no chunking
-            work = self._work(a, 1)[0]
-            xp = array_module(a)
-            xp.multiply(g, lr, out=work)
-            xp.subtract(a, work, out=a)
         else:
             self._run_cpu(_sgd, (a, g, buf), 2, lr, mom, damp, wd, nesterov, maximize, first)
 
