@@ -156,9 +156,10 @@ class Tensor:
         return self
 
     def _shared_version(self) -> list:
-        """The version counter [version, last in-place op, number of tensors sharing it]."""
+        """The version counter [version, last in-place op, number of tensors sharing it, tape
+        position of the last in-place change]."""
         if self._vc is None:
-            self._vc = [0, None, 1]
+            self._vc = [0, None, 1, 0]
         return self._vc
 
     def _share_memory_with(self, other: "Tensor") -> None:

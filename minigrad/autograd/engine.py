@@ -101,23 +101,22 @@ _by_seq = operator.attrgetter("seq")
 
 
 def _check_versions(node: Function) -> None:
+    """Refuse to run a node whose saved values were changed in place after it was recorded."""
     vc = node.out_version
     if vc is not None and vc[0] != 0:
         raise RuntimeError(
             f"the output of {node.name()} (shape {node.out_data.shape}), which its backward needs, was modified "
             f"by an in-place operation ({vc[1]}); use the out-of-place op instead, or clone() the output first."
         )
-    versions = node.versions
-    if versions is None:
-        return
-    for t, v in zip(node.saved, versions):
-        if v is not None:
+    seq = node.seq
+    for t in node.saved:
+        if isinstance(t, Tensor):
             vc = t._vc
-            if vc is not None and vc[0] != v:
+            if vc is not None and vc[3] > seq:
                 raise RuntimeError(
                     f"one of the tensors needed by {node.name()} (shape {t.shape}, dtype {t.dtype}) was "
-                    f"modified by an in-place operation ({vc[1]}) after it was saved: it is at version "
-                    f"{vc[0]}, expected version {v}. Use the out-of-place op instead, or clone() it first."
+                    f"modified by an in-place operation ({vc[1]}) after it was saved (it is now at version "
+                    f"{vc[0]}). Use the out-of-place op instead, or clone() it first."
                 )
 
 
@@ -165,7 +164,7 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
                 owned.pop(id(g), None)  # from here on g may be shared: never modify it in place
             if node.hooks is not None or node.retain is not None or node.released or captured_nodes:
                 g = _before_node(node, g, captured_nodes, capture, grads, handed_out)
-            if node.versions is not None or node.out_version is not None:
+            if node.saved or node.out_version is not None:
                 _check_versions(node)
             in_grads = node.backward(g)
             if in_grads.__class__ is not tuple:
@@ -186,7 +185,7 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
                     grads[link] = total
             if not retain_graph:
                 node.released = True
-                if node.versions is not None or node.saved:
+                if node.saved:
                     node.saved = ()
                 if node.saves_output:
                     node.out_data = node.out_version = None

@@ -39,7 +39,6 @@ class Function:
     __slots__ = ("next", "seq", "__dict__", "__weakref__")
 
     saved: tuple = ()          # what forward kept for backward (tensors or constants)
-    versions: Any = None       # version of each saved tensor when saved
     out_data: Any = None       # the output's array, for ops with ``saves_output``
     out_version: Any = None    # the output's version counter (in-place changes are detected)
     hooks: Any = None          # gradient hooks registered on the output tensor
@@ -85,15 +84,11 @@ class Function:
             if links is not None:
                 fn.next = links
                 fn.seq = next(_tape_position)
-                saved = fn.saved
-                if saved:
-                    fn.versions = [(t._vc[0] if t._vc is not None else 0) if isinstance(t, Tensor) else None
-                                   for t in saved]
                 out = _make(data, True, fn)
                 if cls.saves_output:
                     # Keep the array, not the tensor: no reference cycle tensor <-> node.
                     fn.out_data = data
-                    fn.out_version = out._vc = [0, None, 1]
+                    fn.out_version = out._vc = [0, None, 1, 0]
                 if cls.is_view:
                     _share_version(out, inputs[0])
                 return out
@@ -104,7 +99,9 @@ class Function:
 
     # -- helpers for op authors ---------------------------------------------
     def save_for_backward(self, *values: Any) -> None:
-        """Keep tensors (or constants) for backward; tensors are checked for in-place changes."""
+        """Keep tensors (or constants) for backward; tensors are checked for in-place changes
+        (an in-place change stamps the tensor with the tape position ``seq`` of that moment, so
+        a stamp later than this node's ``seq`` means the saved value is gone)."""
         self.saved = values
 
     @property

@@ -17,6 +17,7 @@ from typing import Any
 
 from .._device import array_module, is_cuda_array
 from ..tensor import Tensor, _make
+from ..ops.inplace import _bump
 from . import _fused
 from .optimizer import Optimizer, ParamsT, check_number, effective_grad
 
@@ -59,11 +60,7 @@ class SGD(Optimizer):
                 _fused.sgd(a, g, None, lr, 0, 0, 0, False, False, False)
             else:
                 a -= g * lr
-            vc = p._vc  # the version bump of an in-place change (see ops/inplace.py)
-            if vc is None:
-                vc = p._vc = [0, None, 1]
-            vc[0] += 1
-            vc[1] = step_name
+            _bump(p, step_name)
 
     def _update(self, p: Tensor, g: Any, state: dict, group: dict) -> None:
         a = p._data

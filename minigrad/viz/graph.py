@@ -34,7 +34,7 @@ from .trace import record_of
 __all__ = ["Item", "Graph", "build_graph", "paused_gc"]
 
 # Function fields that are the tape's bookkeeping, not state saved by the op.
-_TAPE_FIELDS = frozenset({"next", "seq", "saved", "versions", "output", "out_data", "out_version", "hooks",
+_TAPE_FIELDS = frozenset({"next", "seq", "saved", "output", "out_data", "out_version", "hooks",
                           "retain", "released"})
 
 
