@@ -18,7 +18,7 @@ from . import dtypes as _dtypes
 
 _ndarray = numpy.ndarray
 _new = object.__new__
-_engine_backward = None
+_engine_backward = _run_backward = None
 
 
 class Tensor:
@@ -172,10 +172,14 @@ class Tensor:
     def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see docs/autograd.md)."""
-        global _engine_backward
+        global _engine_backward, _run_backward
         if _engine_backward is None:  # imported on first use: the engine imports this module
-            from .autograd.engine import backward as _engine_backward
-        _engine_backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs)
+            from .autograd.engine import backward as _engine_backward, run_backward as _run_backward
+        if inputs is None:
+            _run_backward((self,), None if gradient is None else (gradient,),
+                          create_graph if retain_graph is None else retain_graph, create_graph)
+        else:
+            _engine_backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs)
 
     def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> "_RemovableHandle":
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""

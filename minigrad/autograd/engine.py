@@ -1,16 +1,20 @@
 """Reverse-mode differentiation: walk the tape backwards.
 
-1. Collect every node reachable from the outputs (iteratively; no recursion,
-   so chains of any length work).
-2. Sort them by decreasing tape position ``seq``.  A node is always recorded
-   after the nodes that produced its inputs, so this order visits each node only
-   after every consumer of its output has sent it a gradient.
-3. For each node: sum of incoming gradients -> hooks -> ``node.backward`` ->
-   send one gradient to each input (a node, or a leaf tensor where it accumulates).
+A node is always recorded after the nodes that produced its inputs, so visiting
+nodes in decreasing tape position ``seq`` visits each one only after every
+consumer of its output has sent it a gradient.  The walk keeps the nodes that
+have received a gradient in a max-heap on ``seq`` (no recursion, so chains of
+any length work, and nodes that receive no gradient are never visited):
+
+1. take the latest node; its gradient is the sum of what its consumers sent;
+2. hooks -> ``node.backward`` -> send one gradient to each input: a node (added
+   to the heap on its first gradient) or a leaf tensor, where gradients are summed
+   and finally stored in ``.grad``.
 """
 from __future__ import annotations
 
 import operator
+from heapq import heapify, heappop, heappush
 from typing import Any, Iterable, Sequence
 
 from .._device import array_module, is_cuda_array
@@ -126,40 +130,44 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
     being accumulated into ``.grad`` (that is :func:`minigrad.grad`)."""
     grads0 = _initial_grads(outputs, grad_outputs)
     # One table for everything that receives a gradient: nodes and leaf tensors (both hash by
-    # identity).  Nodes are popped as the walk reaches them, so leaves are what remains.
+    # identity).  Nodes leave it when the walk reaches them, so leaves are what remains.
     grads: dict = {}
-    roots = []
+    heap: list = []  # (-seq, node) for nodes holding a gradient not yet propagated
     for out, g in zip(outputs, grads0):
         if not out._requires_grad:
             raise RuntimeError(
                 f"output of shape {out.shape} does not require grad and has no grad_fn: nothing "
                 "recorded it (is it computed under no_grad, or from tensors without requires_grad?)"
             )
-        target = out.grad_fn
-        if target is None:
-            target = out
-        else:
-            roots.append(target)
+        target = out if out.grad_fn is None else out.grad_fn
         prev = grads.get(target)
-        grads[target] = g if prev is None else prev + g
+        if prev is not None:
+            grads[target] = prev + g
+        else:
+            grads[target] = g
+            if target is not out:
+                heap.append((-target.seq, target))
 
     captured_nodes: dict = {}
-    nodes = _collect(roots)
+    needed = None  # with capture: the only nodes worth running
     if capture is not None:
         for i, t in enumerate(capture):
             if t.grad_fn is not None:
                 captured_nodes[t.grad_fn] = i
-        nodes = _needed(nodes, captured_nodes, {id(t) for t in capture if t.grad_fn is None})
+        needed = set(_needed(_collect([n for _, n in heap]), captured_nodes,
+                             {id(t) for t in capture if t.grad_fn is None}))
+        heap = [item for item in heap if item[1] in needed]
+    heapify(heap)
 
     handed_out = {id(g) for g in grads0}  # grads stored in .grad must not alias each other
     owned: dict = {}  # id -> gradient sums allocated by this walk (safe to update in place)
+    pop = grads.pop
     prev_mode = GradMode.enabled
     GradMode.enabled = create_graph
     try:
-        for node in nodes:
-            g = grads.pop(node, None)
-            if g is None:
-                continue
+        while heap:
+            node = heappop(heap)[1]
+            g = pop(node)
             if owned:
                 owned.pop(id(g), None)  # from here on g may be shared: never modify it in place
             if node.hooks is not None or node.retain is not None or node.released or captured_nodes:
@@ -175,6 +183,8 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
                 prev = grads.get(link)
                 if prev is None:
                     grads[link] = ig
+                    if not isinstance(link, Tensor) and (needed is None or link in needed):
+                        heappush(heap, (-link.seq, link))
                 elif create_graph:
                     grads[link] = prev + ig
                 elif id(prev) in owned:  # a sum this walk allocated: add in place
@@ -193,15 +203,23 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
         if capture is not None:
             return _captured(grads, captured_nodes, capture)
         for leaf, g in grads.items():  # only leaf tensors are left
-            if g._data.dtype != leaf._data.dtype:  # e.g. a float32 leaf used with float64 tensors
+            ga = g._data
+            if ga.dtype != leaf._data.dtype:  # e.g. a float32 leaf used with float64 tensors
                 g = g.to(leaf._data.dtype)
+                ga = g._data
             if leaf._hooks:
                 g = _run_hooks(leaf._hooks, g)
-            if not create_graph and id(g) not in owned and (id(g) in handed_out or g._data.base is not None):
-                g = _make(g._data.copy(), False, None)  # own memory: users may modify .grad in place
-            handed_out.add(id(g))
+                ga = g._data
+            if create_graph:
+                leaf.grad = g if leaf.grad is None else leaf.grad + g
+                continue
+            gid = id(g)
+            if gid in handed_out or (ga.base is not None and gid not in owned):
+                g = _make(ga.copy(), False, None)  # own memory: users may modify .grad in place
+                gid = id(g)
+            handed_out.add(gid)
             if leaf.grad is None:
-                leaf.grad = g if create_graph or not g._requires_grad else g.detach()
+                leaf.grad = g.detach() if g._requires_grad else g
             else:
                 leaf.grad = leaf.grad + g
     finally:
