@@ -321,7 +321,7 @@ def parse_to_args(args: tuple, kwargs: dict, name: str) -> tuple:
 def _make(data: Any, requires_grad: bool, grad_fn: Any) -> Tensor:
     """Fast internal constructor: wrap an array (no copies, no checks)."""
     if data.__class__ is not _ndarray and not _device.is_cuda_array(data):
-        data = _device.array_module(data).asarray(data) if hasattr(data, "dtype") else numpy.asarray(data)
+        data = numpy.asarray(data)  # a NumPy scalar (what full reductions return) or a Python number
     t = _new(Tensor)
     t._data = data
     t._requires_grad = requires_grad

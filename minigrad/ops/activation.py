@@ -10,7 +10,8 @@ from typing import Any
 
 from .._device import array_module
 from ..autograd.function import Function
-from ..tensor import Tensor
+from ..autograd.grad_mode import GradMode
+from ..tensor import Tensor, _make
 from ._util import constant
 from .elementwise import exp, where
 
@@ -84,7 +85,9 @@ class ReLU(Function):
         return array_module(a).maximum(a, 0)
 
     def backward(self, g: Tensor) -> Tensor:
-        return MaskGrad.apply(g, self.mask)
+        if GradMode.enabled:  # create_graph: a recorded op, so second derivatives work
+            return MaskGrad.apply(g, self.mask)
+        return _make(g._data * self.mask, False, None)
 
 
 class MaskGrad(Function):

@@ -16,7 +16,7 @@ from ...ops.indexing import getitem
 from ...ops.reduction import sum as _sum
 from ...ops.shape import permute, reshape
 from ...tensor import Tensor, _make
-from ._common import check_input, check_reduction, same_device
+from ._common import REDUCTIONS, check_input, check_reduction, same_device
 
 
 class _Prepared:
@@ -259,7 +259,8 @@ def _plain_indices(x: Any, t: Any) -> bool:
         return False
     a, b = x._data, t._data
     return (a.ndim == 2 and b.ndim == 1 and a.dtype.kind == "f" and b.dtype.kind in "iu"
-            and a.shape[0] == b.shape[0] and same_device(x, t))
+            and a.shape[0] == b.shape[0] and (a.__class__ is b.__class__ and not is_cuda_array(a)
+                                              or same_device(x, t)))
 
 
 def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
@@ -277,12 +278,12 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     that row's loss NaN instead, because raising would need a device-to-host copy every call.
     """
     op = "cross_entropy"
-    check_reduction(reduction, op)
-    if weight is None and label_smoothing == 0.0 and _plain_indices(input, target):
+    if weight is None and label_smoothing == 0.0 and reduction in REDUCTIONS and _plain_indices(input, target):
         # The common case, (N, C) logits and (N,) indices, without the general reshaping.
-        prep = _prepare_indices(target._data, input._data.shape[1], int(ignore_index), None, op,
-                                tuple(input._data.shape), input._data.dtype)
+        a = input._data
+        prep = _prepare_indices(target._data, a.shape[1], int(ignore_index), None, op, a.shape, a.dtype)
         return CrossEntropyIndices.apply(input, prep, reduction, 0.0)
+    check_reduction(reduction, op)
     check_input(input, op)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must lie in [0, 1], got {label_smoothing}")

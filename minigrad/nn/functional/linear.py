@@ -69,15 +69,18 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     Shapes: input (*, in_features), weight (out_features, in_features), bias (out_features,)
     -> output (*, out_features).
     """
-    if isinstance(input, Tensor) and isinstance(weight, Tensor) and (bias is None or isinstance(bias, Tensor)):
+    if isinstance(input, Tensor) and isinstance(weight, Tensor):
         xa, wa = input._data, weight._data
-        ws, xs = wa.shape, xa.shape
-        ok = (len(ws) == 2 and xs and xs[-1] == ws[1] and xa.dtype == wa.dtype and xa.__class__ is wa.__class__)
-        if ok and bias is not None:
-            ba = bias._data
-            ok = ba.shape == ws[:1] and ba.dtype == wa.dtype and ba.__class__ is wa.__class__
-        if ok:
-            return LinearFunction.apply(input, weight, bias)
+        dt, ws = wa.dtype, wa.shape
+        # (dtype identity is the cheap test; equal dtypes that are distinct objects fall to ==)
+        if (xa.shape[-1:] == ws[1:] and len(ws) == 2 and (xa.dtype is dt or xa.dtype == dt)
+                and xa.__class__ is wa.__class__):
+            if bias is None:
+                return LinearFunction.apply(input, weight, None)
+            if isinstance(bias, Tensor):
+                ba = bias._data
+                if ba.shape == ws[:1] and (ba.dtype is dt or ba.dtype == dt) and ba.__class__ is wa.__class__:
+                    return LinearFunction.apply(input, weight, bias)
     raise _linear_error(input, weight, bias)
 
 
