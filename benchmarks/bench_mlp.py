@@ -34,9 +34,13 @@ def make_weights(seed: int = 1) -> list:
 
 
 def numpy_sgd_step(x: np.ndarray, t: np.ndarray, ws: list, lr: float, rows: np.ndarray | None = None,
-                   with_loss: bool = True) -> float | None:
+                   with_loss: bool = True, monitor: bool = False) -> float | tuple | None:
     """The floor: one hand-written forward/backward/SGD step of Linear-ReLU-Linear with softmax
-    cross-entropy, updating the arrays in ``ws`` = [w1, b1, w2, b2] in place."""
+    cross-entropy, updating the arrays in ``ws`` = [w1, b1, w2, b2] in place.
+
+    Returns the mean loss as a float (``with_loss``), or with ``monitor`` what a training loop
+    that reports its epoch's loss and accuracy keeps per batch, as arrays (no float conversion):
+    (batch loss sum, number of correct predictions)."""
     w1, b1, w2, b2 = ws
     batch = len(x)
     rows = np.arange(batch) if rows is None else rows
@@ -48,7 +52,9 @@ def numpy_sgd_step(x: np.ndarray, t: np.ndarray, ws: list, lr: float, rows: np.n
     zs = z - z.max(axis=1, keepdims=True)
     e = np.exp(zs)
     s = e.sum(axis=1, keepdims=True)
-    loss = float((np.log(s[:, 0]) - zs[rows, t]).mean()) if with_loss else None
+    loss = float((np.log(s[:, 0]) - zs[rows, t]).mean()) if with_loss and not monitor else None
+    if monitor:
+        loss = ((np.log(s[:, 0]) - zs[rows, t]).sum(), (z.argmax(axis=1) == t).sum())
     dz = e / s
     dz[rows, t] -= 1
     dz /= batch

@@ -15,6 +15,8 @@ except Exception:  # ImportError, or a broken CUDA install
     _cupy = None
 
 _numpy_ndarray = numpy.ndarray
+#: The host array class, for cheap "is this on the CPU?" tests in op code (``a.__class__ is HostArray``).
+HostArray = numpy.ndarray
 
 
 class Device:

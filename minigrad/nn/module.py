@@ -9,7 +9,8 @@ A module owns three kinds of named state, registered by attribute assignment:
   (``parameters``, ``state_dict``, ``train``, ``to``...) walks into it.
 
 Registered values also live in the instance ``__dict__``, so reading ``self.weight``
-in ``forward`` is a plain attribute lookup (no ``__getattr__`` detour).
+in ``forward`` is a plain attribute lookup: Module defines no ``__getattr__``, which keeps
+the interpreter's fast path for attribute reads on modules.
 State-dict keys are dotted paths (``"0.weight"``, ``"encoder.bn.running_mean"``),
 the same names PyTorch uses for the same architecture.
 """
@@ -146,10 +147,6 @@ class Module:
             self._forget(name)
         else:
             object.__delattr__(self, name)
-
-    def __getattr__(self, name: str) -> Any:
-        # Only reached when normal lookup fails: registered names are in __dict__.
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _check_name(self, name: Any, kind: str) -> None:
         if not isinstance(name, str):

@@ -22,7 +22,9 @@ from ._util import data_of
 
 
 def _bump(t: Tensor, op: str) -> None:
-    vc = t._shared_version()
+    vc = t._vc
+    if vc is None:
+        vc = t._shared_version()
     vc[0] += 1
     vc[1] = op
     vc[3] = next(_tape_position)  # when: nodes recorded before this saw the old value

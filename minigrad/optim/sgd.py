@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._device import array_module, is_cuda_array
+from .._device import HostArray, array_module, is_cuda_array
 from ..tensor import Tensor, _make
 from ..ops.inplace import _bump
 from . import _fused
@@ -56,10 +56,10 @@ class SGD(Optimizer):
                 raise self._grad_mismatch(gi, pi, p, grad)
             if p not in states:
                 states[p] = {}  # (no state to keep, but listed in state_dict like the other parameters)
-            if is_cuda_array(a):
-                _fused.sgd(a, g, None, lr, 0, 0, 0, False, False, False)
-            else:
+            if a.__class__ is HostArray:
                 a -= g * lr
+            else:
+                _fused.sgd(a, g, None, lr, 0, 0, 0, False, False, False)
             _bump(p, step_name)
 
     def _update(self, p: Tensor, g: Any, state: dict, group: dict) -> None:

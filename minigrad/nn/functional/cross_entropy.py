@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..._device import array_module, is_cuda_array
+from ..._device import HostArray, array_module, is_cuda_array
 from ...autograd.function import Function
 from ...autograd.grad_mode import GradMode
 from ...ops._util import constant
@@ -26,7 +26,7 @@ class _Prepared:
     (n·C + t_n): a 1-D gather/scatter is much cheaper than indexing with (rows, t).
     """
 
-    __slots__ = ("t", "flat", "valid", "w_rows", "wvec", "denom", "bad")
+    __slots__ = ("t", "flat", "valid", "w_rows", "wvec", "denom", "bad", "reduction", "eps")
 
 
 _row_starts: dict = {}  # (M, C, device) -> n·C for n < M, shared by calls with the same shapes
@@ -34,7 +34,7 @@ _row_starts: dict = {}  # (M, C, device) -> n·C for n < M, shared by calls with
 
 def _flat_index(t: Any, n_classes: int) -> Any:
     m = t.shape[0]
-    key = (m, n_classes, t.device.id if is_cuda_array(t) else -1)
+    key = (m, n_classes, -1 if t.__class__ is HostArray else t.device.id)
     starts = _row_starts.get(key)
     if starts is None:
         if len(_row_starts) > 64:
@@ -61,7 +61,7 @@ def _prepare_indices(t: Any, n_classes: int, ignore_index: int, weight: Any, op:
     valid = None
     if t.dtype.kind == "u" and t.dtype.itemsize == 8:
         t = t.astype("int64")  # uint64 + int64 row offsets would promote to float
-    if is_cuda_array(t) and weight is None and not 0 <= ignore_index < n_classes:
+    if t.__class__ is not HostArray and weight is None and not 0 <= ignore_index < n_classes:
         # On the GPU, checking the targets on the host would cost a device->host copy per batch.
         # Out-of-range targets make their rows' losses NaN instead (visible, never silently wrong),
         # and are replaced by 0 so no memory outside the row is read.
@@ -100,13 +100,15 @@ class CrossEntropyIndices(Function):
     then mean (divided by Σ_n w_n), sum or none.  With A_{n,c} the coefficient of -log p_{n,c}
     above, dℓ_n/dx_n = (Σ_c A_{n,c})·p_n - A_n, so the gradient is "softmax minus one-hot",
     scaled.  The backward uses arrays when no graph of it is wanted and Tensor ops otherwise
-    (so create_graph gives exact higher derivatives).
+    (so create_graph gives exact higher derivatives).  ``prep`` (the checked targets) also
+    carries ``reduction`` and the label smoothing ``eps``: x is the only input on the tape.
     """
 
-    def forward(self, x: Tensor, prep: _Prepared, reduction: str, eps: float) -> Any:
+    def forward(self, x: Tensor, prep: _Prepared) -> Any:
         a = x._data
         xp = array_module(a)
         m, c = a.shape
+        reduction, eps = prep.reduction, prep.eps
         self.prep, self.reduction, self.eps = prep, reduction, eps
         self.saved = (x,)
         # log p = shifted - log Σ e^shifted, with shifted = x - max x (no overflow).
@@ -167,12 +169,12 @@ class CrossEntropyIndices(Function):
         if GradMode.enabled:  # create_graph: build the gradient from recorded ops
             sums, a = self._coefficients(xp, e.dtype)
             scale = reshape(g, (-1, 1)) if none else g * self._factor()
-            return (softmax(x, 1) * constant(sums) - constant(a)) * scale, None, None, None
+            return (softmax(x, 1) * constant(sums) - constant(a)) * scale, None
         prep = self.prep
         ga = g._data
         if none:
             r = ga.reshape(-1, 1)
-        elif not is_cuda_array(ga):
+        elif ga.__class__ is HostArray:
             r = float(ga) * self._factor()  # a Python float: cheaper than 0-d array arithmetic
         else:
             r = ga * self._factor()
@@ -185,7 +187,7 @@ class CrossEntropyIndices(Function):
             grad = (e / s * sums - a) * r
         if grad.dtype != e.dtype:
             grad = grad.astype(e.dtype)
-        return _make(grad, False, None), None, None, None
+        return _make(grad, False, None), None
 
 
 def _to_rows(input: Tensor, target: Tensor | None, probs: bool) -> tuple:
@@ -259,8 +261,7 @@ def _plain_indices(x: Any, t: Any) -> bool:
         return False
     a, b = x._data, t._data
     return (a.ndim == 2 and b.ndim == 1 and a.dtype.kind == "f" and b.dtype.kind in "iu"
-            and a.shape[0] == b.shape[0] and (a.__class__ is b.__class__ and not is_cuda_array(a)
-                                              or same_device(x, t)))
+            and a.shape[0] == b.shape[0] and (a.__class__ is HostArray is b.__class__ or same_device(x, t)))
 
 
 def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
@@ -282,7 +283,8 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
         # The common case, (N, C) logits and (N,) indices, without the general reshaping.
         a = input._data
         prep = _prepare_indices(target._data, a.shape[1], int(ignore_index), None, op, a.shape, a.dtype)
-        return CrossEntropyIndices.apply(input, prep, reduction, 0.0)
+        prep.reduction, prep.eps = reduction, 0.0
+        return CrossEntropyIndices.apply(input, prep)
     check_reduction(reduction, op)
     check_input(input, op)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -307,7 +309,8 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
         rows = x2.shape[0]
         return total / rows if rows else total * float("nan")
     prep = _prepare_indices(t2, c, int(ignore_index), w, op, tuple(input.shape), input.dtype)
-    out = CrossEntropyIndices.apply(x2, prep, reduction, float(label_smoothing))
+    prep.reduction, prep.eps = reduction, float(label_smoothing)
+    out = CrossEntropyIndices.apply(x2, prep)
     if reduction == "none":
         out = reshape(out, _class_free_shape(input))
     return out
