@@ -19,7 +19,7 @@ from typing import Any, Iterable, Sequence
 
 from .._device import array_module, is_cuda_array
 from ..tensor import Tensor, _make
-from .function import Function
+from .function import Function, last_inplace_change
 from .grad_mode import GradMode
 
 
@@ -128,7 +128,10 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
                  create_graph: bool, capture: Sequence[Tensor] | None = None) -> dict | None:
     """The walk.  With ``capture`` given, gradients of those tensors are returned instead of
     being accumulated into ``.grad`` (that is :func:`minigrad.grad`)."""
-    grads0 = _initial_grads(outputs, grad_outputs)
+    if grad_outputs is None and len(outputs) == 1 and outputs[0]._data.size == 1:
+        grads0 = [_make(_one(outputs[0]._data), False, None)]  # dL/dL = 1 for a scalar loss
+    else:
+        grads0 = _initial_grads(outputs, grad_outputs)
     # One table for everything that receives a gradient: nodes and leaf tensors (both hash by
     # identity).  Nodes leave it when the walk reaches them, so leaves are what remains.
     grads: dict = {}
@@ -162,6 +165,7 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
     handed_out = {id(g) for g in grads0}  # grads stored in .grad must not alias each other
     owned: dict = {}  # id -> gradient sums allocated by this walk (safe to update in place)
     pop = grads.pop
+    last_change = last_inplace_change
     prev_mode = GradMode.enabled
     GradMode.enabled = create_graph
     try:
@@ -172,7 +176,7 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
                 owned.pop(id(g), None)  # from here on g may be shared: never modify it in place
             if node.hooks is not None or node.retain is not None or node.released or captured_nodes:
                 g = _before_node(node, g, captured_nodes, capture, grads, handed_out)
-            if node.saved or node.out_version is not None:
+            if node.seq < last_change[0]:  # something changed in place since this node was recorded
                 _check_versions(node)
             in_grads = node.backward(g)
             if in_grads.__class__ is not tuple:

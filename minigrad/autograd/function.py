@@ -25,6 +25,9 @@ from ..tensor import Tensor, _make
 from .grad_mode import GradMode
 
 _tape_position = itertools.count()
+#: Tape position of the latest in-place change to any tensor (see ops/inplace.py): a node
+#: recorded after it cannot have had its saved tensors changed, so the engine skips the check.
+last_inplace_change = [-1]
 _new = object.__new__
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .._device import array_module
-from ..autograd.function import _tape_position
+from ..autograd.function import _tape_position, last_inplace_change
 from ..autograd.grad_mode import GradMode
 from ..tensor import Tensor, _make
 from ._util import data_of
@@ -27,7 +27,7 @@ def _bump(t: Tensor, op: str) -> None:
         vc = t._shared_version()
     vc[0] += 1
     vc[1] = op
-    vc[3] = next(_tape_position)  # when: nodes recorded before this saw the old value
+    vc[3] = last_inplace_change[0] = next(_tape_position)  # when: nodes recorded before saw the old value
 
 
 def _apply_inplace(t: Tensor, op: str, out_of_place: Callable[[Tensor], Tensor],
