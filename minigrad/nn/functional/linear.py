@@ -69,23 +69,26 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     Shapes: input (*, in_features), weight (out_features, in_features), bias (out_features,)
     -> output (*, out_features).
     """
-    if isinstance(input, Tensor) and isinstance(weight, Tensor):
+    # Only the checks NumPy would not do itself are made here (dtypes, which it would promote,
+    # and the bias, which it would broadcast); a shape or device mismatch makes the matrix
+    # product raise, and either way the error is rewritten below to name what is wrong.
+    # (This function runs for every layer of every step: each check costs time.)
+    try:
         xa, wa = input._data, weight._data
-        dt, ws = wa.dtype, wa.shape
-        # (dtype identity is the cheap test; equal dtypes that are distinct objects fall to ==)
-        if (xa.shape[-1:] == ws[1:] and len(ws) == 2 and (xa.dtype is dt or xa.dtype == dt)
-                and xa.__class__ is wa.__class__):
+        dt = wa.dtype
+        if wa.ndim == 2 and (xa.dtype is dt or xa.dtype == dt):
             if bias is None:
                 return LinearFunction.apply(input, weight, None)
-            if isinstance(bias, Tensor):
-                ba = bias._data
-                if ba.shape == ws[:1] and (ba.dtype is dt or ba.dtype == dt) and ba.__class__ is wa.__class__:
-                    return LinearFunction.apply(input, weight, bias)
-    raise _linear_error(input, weight, bias)
+            ba = bias._data
+            if ba.ndim == 1 and len(ba) == len(wa) and (ba.dtype is dt or ba.dtype == dt):
+                return LinearFunction.apply(input, weight, bias)
+    except (AttributeError, ValueError, TypeError) as e:
+        raise (_linear_error(input, weight, bias) or e) from None
+    raise _linear_error(input, weight, bias) or RuntimeError("linear: invalid arguments")
 
 
-def _linear_error(input: Any, weight: Any, bias: Any) -> Exception:
-    """The specific complaint about arguments that failed linear()'s checks."""
+def _linear_error(input: Any, weight: Any, bias: Any) -> Exception | None:
+    """The specific complaint about arguments that linear() cannot use (None: nothing found)."""
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor) or not (bias is None or isinstance(bias, Tensor)):
         return TypeError(f"linear: expected tensors, got input {type(input).__name__}, weight {type(weight).__name__}"
                          f" and bias {type(bias).__name__}")
@@ -100,5 +103,8 @@ def _linear_error(input: Any, weight: Any, bias: Any) -> Exception:
         return TypeError(f"linear: dtypes differ: input {input.dtype}, weight {weight.dtype}"
                          + (f", bias {bias.dtype}" if bias is not None else "")
                          + "; convert the input (x.to(weight.dtype)) or the layer (.to(dtype))")
-    return RuntimeError(f"linear: input is on {input.device} but weight is on {weight.device}"
-                        + (f" and bias on {bias.device}" if bias is not None else ""))
+    devices = {input.device, weight.device} | ({bias.device} if bias is not None else set())
+    if len(devices) > 1:
+        return RuntimeError(f"linear: input is on {input.device} but weight is on {weight.device}"
+                            + (f" and bias on {bias.device}" if bias is not None else ""))
+    return None
