@@ -25,9 +25,10 @@ LossFn = Callable[[Tensor, Tensor], Tensor]
 
 def _correct(output: Tensor, target: Tensor) -> Any:
     """Number of correct predictions in a batch, as a 0-d device array (no host sync)."""
-    pred = output._data.argmax(axis=-1) if output.ndim > 1 else (output._data > 0)
-    t = target._data
-    if t.ndim == output.ndim and output.ndim > 1:  # one-hot or probability targets
+    out, t = output._data, target._data
+    nd = out.ndim
+    pred = out.argmax(axis=-1) if nd > 1 else (out > 0)
+    if t.ndim == nd and nd > 1:  # one-hot or probability targets
         t = t.argmax(axis=-1)
     return (pred == t).sum()
 
@@ -155,6 +156,8 @@ def fit(model: Any, loss: LossFn, optimizer: Any, train_loader: Iterable, val_lo
         bar = _Progress(len(train_loader) if hasattr(train_loader, "__len__") else 0, epoch, epochs, progress)
         loss_sum = correct = None
         seen = 0
+        track_accuracy = "accuracy" in metrics
+        show = bar.bar is not None
         for i, (xb, yb) in enumerate(train_loader):
             out = model(xb)
             batch_loss = loss(out, yb)
@@ -165,11 +168,11 @@ def fit(model: Any, loss: LossFn, optimizer: Any, train_loader: Iterable, val_lo
             n = len(xb)
             lv = batch_loss._data * n
             loss_sum = lv if loss_sum is None else loss_sum + lv
-            if "accuracy" in metrics:
+            if track_accuracy:
                 c = _correct(out, yb)
                 correct = c if correct is None else correct + c
             seen += n
-            if bar.bar is not None and (i % 20 == 0):
+            if show and i % 20 == 0:
                 bar.update(20 if i else 1, float(loss_sum) / seen)  # a host sync only every 20 batches
         bar.close()
         row: dict = {"epoch": epoch}
