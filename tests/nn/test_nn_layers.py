@@ -83,6 +83,21 @@ def test_linear_errors_name_shapes_dtypes():
         layer(mg.randn(4, 3, dtype=mg.float64))
     with pytest.raises(ValueError, match="non-negative int"):
         nn.Linear(-1, 2)
+    F = nn.functional
+    w, b = layer.weight, layer.bias
+    with pytest.raises(ValueError, match=r"bias must have shape \(2,\), got \(1,\)"):
+        F.linear(mg.randn(4, 3), w, mg.zeros(1))  # would broadcast silently in NumPy
+    with pytest.raises(ValueError, match=r"bias must have shape \(2,\), got \(1, 2\)"):
+        F.linear(mg.randn(4, 3), w, mg.zeros(1, 2))
+    with pytest.raises(TypeError, match="float64"):
+        F.linear(mg.randn(4, 3), w, mg.zeros(2, dtype=mg.float64))
+    with pytest.raises(TypeError, match="expected tensors.*ndarray"):
+        F.linear(np.ones((4, 3), np.float32), w, b)
+    with pytest.raises(ValueError, match="2-D weight"):
+        F.linear(mg.randn(4, 3), mg.randn(2, 3, 3), None)
+    with pytest.raises(ValueError, match=r"input of shape \(\)"):
+        F.linear(mg.tensor(1.0), w, b)
+    assert F.linear(mg.randn(3), w, b).shape == (2,)  # a 1-D input is one sample
 
 
 def test_linear_matches_torch():
