@@ -1,0 +1,50 @@
+"""The benchmarks' own correctness: their hand-written NumPy floors compute what minigrad computes.
+
+A benchmark that times a wrong floor would report meaningless ratios, so the floors are checked
+here at small sizes (no timing: tests never assert wall-clock times).
+"""
+from __future__ import annotations
+
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+BENCH = pathlib.Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+bench_mlp = pytest.importorskip("bench_mlp")
+
+
+@pytest.mark.parametrize("batch", [1, 7, 64])
+def test_mlp_floor_and_minigrad_agree_step_by_step(batch):
+    bench_mlp.check_agreement(batch, None)  # raises SystemExit on a disagreement
+
+
+def test_mlp_floor_gradients_match_minigrad_autograd():
+    import minigrad as mg
+
+    x, t = bench_mlp.make_data(5)
+    ws = bench_mlp.make_weights()
+    before = [w.copy() for w in ws]
+    bench_mlp.numpy_sgd_step(x, t, ws, lr=1.0)
+    numpy_grads = [b - w for b, w in zip(before, ws)]  # lr 1: the update is the gradient
+
+    params = [mg.tensor(w, requires_grad=True) for w in before]
+    w1, b1, w2, b2 = params
+    z = mg.nn.functional.linear(mg.nn.functional.relu(mg.nn.functional.linear(mg.tensor(x), w1, b1)), w2, b2)
+    mg.nn.functional.cross_entropy(z, mg.tensor(t)).backward()
+    for p, g in zip(params, numpy_grads):
+        np.testing.assert_allclose(p.grad.numpy(), g, rtol=1e-4, atol=1e-6)
+
+
+def test_monitored_floor_reports_the_loss_and_correct_count():
+    x, t = bench_mlp.make_data(16)
+    ws = bench_mlp.make_weights()
+    loss_sum, correct = bench_mlp.numpy_sgd_step(x, t, [w.copy() for w in ws], 0.0, monitor=True)
+    mean_loss = bench_mlp.numpy_sgd_step(x, t, [w.copy() for w in ws], 0.0)
+    assert float(loss_sum) / 16 == pytest.approx(mean_loss, rel=1e-5)
+    w1, b1, w2, b2 = ws
+    logits = np.maximum(x @ w1.T + b1, 0) @ w2.T + b2
+    assert int(correct) == int((logits.argmax(1) == t).sum())
