@@ -232,7 +232,6 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     xs_in, in_tuple = _as_tuple(inputs, "inputs", "jacobian")
     xs = _prepare(xs_in, create_graph)
     outs, out_tuple = _call(func, xs, "jacobian")
-    from ..ops.shape import reshape, stack
 
     # blocks[i][j]: rows of d out_i / d in_j, each row shaped like in_j (reverse) ...
     if strategy == "reverse-mode":
@@ -249,17 +248,8 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
                     gs = _grads((o,), xs, (_onehot(o, e),), create_graph, True, strict, "jacobian")
                 for j, g in enumerate(gs):
                     blocks[i][j].append(g)
-        result = []
-        for i, o in enumerate(outs):
-            row = []
-            for j, x in enumerate(xs):
-                rows = blocks[i][j]
-                if rows:
-                    J = reshape(stack(rows), tuple(o.shape) + tuple(x.shape))
-                else:
-                    J = _make(x._data.reshape(-1)[:0].reshape(tuple(o.shape) + tuple(x.shape)), False, None)
-                row.append(_finish(J, create_graph))
-            result.append(row)
+        result = [[_block(blocks[i][j], o, x, False, create_graph) for j, x in enumerate(xs)]
+                  for i, o in enumerate(outs)]
     else:
         # ... or columns of d out_i / d in_j, each shaped like out_i (forward): one jvp per input element
         cols = [[[] for _ in xs] for _ in outs]
@@ -271,23 +261,30 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
                 jv = jv if out_tuple else (jv,)
                 for i, c in enumerate(jv):
                     cols[i][j].append(c)
-        result = []
-        for i, o in enumerate(outs):
-            row = []
-            for j, x in enumerate(xs):
-                c = cols[i][j]
-                if c:
-                    # stack gives (in elements, *out.shape): move the input axis last, then unflatten
-                    S = stack(c)
-                    S = reshape(S, (x.numel(), o.numel()))
-                    J = reshape(S.T, tuple(o.shape) + tuple(x.shape))
-                else:
-                    J = _make(o._data.reshape(-1)[:0].reshape(tuple(o.shape) + tuple(x.shape)), False, None)
-                row.append(_finish(J, create_graph))
-            result.append(row)
+        result = [[_block(cols[i][j], o, x, True, create_graph) for j, x in enumerate(xs)]
+                  for i, o in enumerate(outs)]
     if out_tuple:
         return tuple(_pack(row, in_tuple) for row in result)
     return _pack(result[0], in_tuple)
+
+
+def _block(parts: list, o: Tensor, x: Tensor, columns: bool, create_graph: bool) -> Tensor:
+    """The Jacobian block d o / d x, shape o.shape + x.shape, from its pieces: the rows (one
+    gradient shaped like x per element of o, reverse mode) or the columns (one jvp shaped like o
+    per element of x, forward mode).  With no pieces (an empty o or x) it is an empty array of the
+    dtype the pieces would have had: x's for rows, o's for columns."""
+    from ..ops.shape import reshape, stack
+
+    shape = tuple(o.shape) + tuple(x.shape)
+    if not parts:
+        src = o if columns else x
+        J = _make(src._data.reshape(-1)[:0].reshape(shape), False, None)
+    elif columns:
+        # stack gives (in elements, *out.shape): move the input axis last, then unflatten
+        J = reshape(reshape(stack(parts), (x.numel(), o.numel())).T, shape)
+    else:
+        J = reshape(stack(parts), shape)
+    return _finish(J, create_graph)
 
 
 def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
