@@ -18,7 +18,7 @@ from typing import Any
 from .._device import is_cuda_array
 from ..tensor import Tensor
 from . import _fused
-from .optimizer import Optimizer, ParamsT, adam_moments_, check_number, new_state_tensor
+from .optimizer import Optimizer, ParamsT, adam_moments_, check_adam_group, new_state_tensor
 
 
 class Adam(Optimizer):
@@ -37,14 +37,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict) -> None:
-        check_number("learning rate", group["lr"])
-        check_number("epsilon value", group["eps"])
-        betas = group["betas"]
-        if len(betas) != 2:
-            raise ValueError(f"Invalid betas: {betas} (expected two numbers)")
-        check_number("beta parameter at index 0", betas[0], 0.0, 1.0, high_open=True)
-        check_number("beta parameter at index 1", betas[1], 0.0, 1.0, high_open=True)
-        check_number("weight_decay value", group["weight_decay"])
+        check_adam_group(group)
 
     def _init_state(self, p: Tensor, group: dict) -> dict:
         state = {"step": 0, "exp_avg": new_state_tensor(p._data), "exp_avg_sq": new_state_tensor(p._data)}

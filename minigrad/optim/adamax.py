@@ -15,7 +15,7 @@ from typing import Any
 from .._device import is_cuda_array
 from ..tensor import Tensor
 from . import _fused
-from .optimizer import Optimizer, ParamsT, check_number, effective_grad, lerp_, new_state_tensor
+from .optimizer import Optimizer, ParamsT, check_adam_group, effective_grad, lerp_, new_state_tensor
 
 
 class Adamax(Optimizer):
@@ -30,11 +30,7 @@ class Adamax(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict) -> None:
-        check_number("learning rate", group["lr"])
-        check_number("epsilon value", group["eps"])
-        check_number("beta parameter at index 0", group["betas"][0], 0.0, 1.0, high_open=True)
-        check_number("beta parameter at index 1", group["betas"][1], 0.0, 1.0, high_open=True)
-        check_number("weight_decay value", group["weight_decay"])
+        check_adam_group(group)
 
     def _init_state(self, p: Tensor, group: dict) -> dict:
         return {"step": 0, "exp_avg": new_state_tensor(p._data), "exp_inf": new_state_tensor(p._data)}

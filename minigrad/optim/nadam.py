@@ -14,7 +14,7 @@ from typing import Any
 from .._device import is_cuda_array
 from ..tensor import Tensor
 from . import _fused
-from .optimizer import Optimizer, ParamsT, adam_moments_, check_number, new_state_tensor
+from .optimizer import Optimizer, ParamsT, adam_moments_, check_adam_group, check_number, new_state_tensor
 
 
 class NAdam(Optimizer):
@@ -33,11 +33,7 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict) -> None:
-        check_number("learning rate", group["lr"])
-        check_number("epsilon value", group["eps"])
-        check_number("beta parameter at index 0", group["betas"][0], 0.0, 1.0, high_open=True)
-        check_number("beta parameter at index 1", group["betas"][1], 0.0, 1.0, high_open=True)
-        check_number("weight_decay value", group["weight_decay"])
+        check_adam_group(group)
         check_number("momentum_decay value", group["momentum_decay"])
 
     def _init_state(self, p: Tensor, group: dict) -> dict:

@@ -320,6 +320,19 @@ def new_state_tensor(a: Any, fill: float = 0.0) -> Tensor:
     return _make(xp.full(a.shape, fill, dtype=a.dtype), False, None)
 
 
+def check_adam_group(group: dict) -> None:
+    """The hyper-parameters the Adam family shares: lr ≥ 0, eps ≥ 0, two betas in [0, 1),
+    weight_decay ≥ 0 (PyTorch's messages)."""
+    check_number("learning rate", group["lr"])
+    check_number("epsilon value", group["eps"])
+    betas = group["betas"]
+    if len(betas) != 2:
+        raise ValueError(f"Invalid betas: {betas} (expected two numbers)")
+    check_number("beta parameter at index 0", betas[0], 0.0, 1.0, high_open=True)
+    check_number("beta parameter at index 1", betas[1], 0.0, 1.0, high_open=True)
+    check_number("weight_decay value", group["weight_decay"])
+
+
 def check_number(name: str, value: Any, low: float = 0.0, high: float | None = None,
                  high_open: bool = False) -> None:
     """Raise ``ValueError("Invalid <name>: <value>")`` unless low <= value (<= or <) high."""
