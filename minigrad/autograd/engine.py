@@ -46,6 +46,9 @@ def _one(a: Any) -> Any:
 
 
 def _initial_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None) -> list:
+    """The seed gradient of each output: the one given, checked and cast, or dL/dL = 1."""
+    if grad_outputs is None and len(outputs) == 1 and outputs[0]._data.size == 1:
+        return [_make(_one(outputs[0]._data), False, None)]  # loss.backward(): no loop, no checks to make
     grads = []
     for i, out in enumerate(outputs):
         g = None if grad_outputs is None or i >= len(grad_outputs) else grad_outputs[i]
@@ -86,7 +89,7 @@ def _collect(roots: Iterable[Function]) -> list:
     return nodes
 
 
-def _needed(nodes: list, targets: dict, leaf_ids: set) -> list:
+def _needed(nodes: list, targets: dict, leaf_ids: set) -> set:
     """Only the nodes on a path to a captured tensor (``mg.grad`` computes nothing else
     and frees nothing else).  A captured non-leaf's own node runs only if it leads on to
     another captured tensor."""
@@ -98,7 +101,7 @@ def _needed(nodes: list, targets: dict, leaf_ids: set) -> list:
             for link in node.next
         ):
             needed.add(node)
-    return [n for n in nodes if n in needed]
+    return needed
 
 
 _by_seq = operator.attrgetter("seq")
@@ -128,10 +131,7 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
                  create_graph: bool, capture: Sequence[Tensor] | None = None) -> dict | None:
     """The walk.  With ``capture`` given, gradients of those tensors are returned instead of
     being accumulated into ``.grad`` (that is :func:`minigrad.grad`)."""
-    if grad_outputs is None and len(outputs) == 1 and outputs[0]._data.size == 1:
-        grads0 = [_make(_one(outputs[0]._data), False, None)]  # dL/dL = 1 for a scalar loss
-    else:
-        grads0 = _initial_grads(outputs, grad_outputs)
+    grads0 = _initial_grads(outputs, grad_outputs)
     # One table for everything that receives a gradient: nodes and leaf tensors (both hash by
     # identity).  Nodes leave it when the walk reaches them, so leaves are what remains.
     grads: dict = {}
@@ -157,8 +157,8 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
         for i, t in enumerate(capture):
             if t.grad_fn is not None:
                 captured_nodes[t.grad_fn] = i
-        needed = set(_needed(_collect([n for _, n in heap]), captured_nodes,
-                             {id(t) for t in capture if t.grad_fn is None}))
+        needed = _needed(_collect([n for _, n in heap]), captured_nodes,
+                         {id(t) for t in capture if t.grad_fn is None})
         heap = [item for item in heap if item[1] in needed]
     heapify(heap)
 
