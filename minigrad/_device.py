@@ -14,7 +14,6 @@ try:  # CuPy is optional (extra ``cuda``).
 except Exception:  # ImportError, or a broken CUDA install
     _cupy = None
 
-_numpy_ndarray = numpy.ndarray
 #: The host array class, for cheap "is this on the CPU?" tests in op code (``a.__class__ is HostArray``).
 HostArray = numpy.ndarray
 
@@ -93,7 +92,7 @@ def cupy_module() -> Any:
 
 def array_module(array: Any) -> Any:
     """``xp`` for an array: numpy for host arrays, cupy for device arrays."""
-    if array.__class__ is _numpy_ndarray or _cupy is None:
+    if array.__class__ is HostArray or _cupy is None:
         return numpy
     return _cupy if isinstance(array, _cupy.ndarray) else numpy
 
@@ -108,7 +107,7 @@ def is_cuda_array(array: Any) -> bool:
 
 
 def device_of(array: Any) -> Device:
-    if array.__class__ is _numpy_ndarray or not is_cuda_array(array):
+    if array.__class__ is HostArray or not is_cuda_array(array):
         return CPU
     return Device("cuda", array.device.id)
 
