@@ -17,7 +17,7 @@ parameters continues bit for bit.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from .. import _device
 from ..autograd.grad_mode import GradMode
@@ -153,7 +153,17 @@ class Optimizer:
 
     def _step_group(self, gi: int, group: dict, step_name: str) -> None:
         """Update every parameter of one group that has a gradient (a subclass may handle
-        common cases with a leaner loop)."""
+        common cases with a leaner loop over :meth:`_with_grads`)."""
+        for p, g in self._with_grads(gi, group):
+            state = self.state.get(p)
+            if not state:
+                state = self.state[p] = self._init_state(p, group)
+            self._update(p, g, state, group)
+            _bump(p, step_name)
+
+    def _with_grads(self, gi: int, group: dict) -> Iterator[tuple]:
+        """(parameter, gradient array) for each parameter of group ``gi`` that has a gradient,
+        checked to match it in shape and device."""
         for pi, p in enumerate(group["params"]):
             grad = p.grad
             if grad is None:
@@ -161,16 +171,9 @@ class Optimizer:
             g = grad._data
             a = p._data
             if g.__class__ is not a.__class__ or g.shape != a.shape:
-                raise self._grad_mismatch(gi, pi, p, grad)
-            state = self.state.get(p)
-            if not state:
-                state = self.state[p] = self._init_state(p, group)
-            self._update(p, g, state, group)
-            _bump(p, step_name)
-
-    def _grad_mismatch(self, gi: int, pi: int, p: Tensor, grad: Tensor) -> RuntimeError:
-        return RuntimeError(f"{type(self).__name__}: parameter {pi} of group {gi} ({_describe(p)}) has a "
-                            f"gradient of shape {tuple(grad.shape)} on {grad.device}; they must match")
+                raise RuntimeError(f"{type(self).__name__}: parameter {pi} of group {gi} ({_describe(p)}) has a "
+                                   f"gradient of shape {tuple(grad.shape)} on {grad.device}; they must match")
+            yield p, g
 
     def _init_state(self, p: Tensor, group: dict) -> dict:
         """The state of a parameter before its first update."""

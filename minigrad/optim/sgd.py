@@ -47,13 +47,8 @@ class SGD(Optimizer):
             return super()._step_group(gi, group, step_name)
         # Plain θ ← θ − lr·g, the most common step: one tight loop, no per-parameter state.
         lr, states = group["lr"], self.state
-        for pi, p in enumerate(group["params"]):
-            grad = p.grad
-            if grad is None:
-                continue
-            g, a = grad._data, p._data
-            if g.__class__ is not a.__class__ or g.shape != a.shape:
-                raise self._grad_mismatch(gi, pi, p, grad)
+        for p, g in self._with_grads(gi, group):
+            a = p._data
             if p not in states:
                 states[p] = {}  # (no state to keep, but listed in state_dict like the other parameters)
             if a.__class__ is HostArray:
