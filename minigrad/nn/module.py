@@ -61,19 +61,17 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
-    # Calling a module is calling its forward.  A subclass that defines ``forward`` (and no
-    # ``__call__`` of its own) gets ``__call__ = forward`` itself, so ``m(x)`` costs one Python
-    # call instead of two -- in a small MLP the wrapper cost as much as an op.
-    _call_is_forward = True
-
+    # Calling a module is calling its forward.  A subclass that defines ``forward`` (and
+    # inherits a ``__call__`` that only dispatches to forward) gets ``__call__ = forward`` itself,
+    # so ``m(x)`` costs one Python call instead of two -- in a small MLP the wrapper cost as much
+    # as an op.  A hand-written ``__call__`` anywhere above it is kept.
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "__call__" in cls.__dict__ or "forward" not in cls.__dict__:
             return
-        inherited = next(k for k in cls.__mro__[1:] if "__call__" in k.__dict__)
-        if inherited.__dict__.get("_call_is_forward"):
+        parent = super(cls, cls)
+        if parent.__call__ is Module.__call__ or parent.__call__ is parent.forward:
             cls.__call__ = cls.__dict__["forward"]
-            cls._call_is_forward = True
 
     # -- registration ------------------------------------------------------------
     def _registries(self, name: str) -> dict:
@@ -127,7 +125,7 @@ class Module:
             d["_buffers"][name] = value
             d[name] = value
         else:
-            if name == "forward" and type(self)._call_is_forward:
+            if name == "forward" and type(self).__call__ is type(self).forward:
                 # m(x) must now find the instance's forward: switch to a subclass that looks it up.
                 object.__setattr__(self, "__class__", _instance_forward_class(type(self)))
             object.__setattr__(self, name, value)
@@ -451,7 +449,7 @@ def _instance_forward_class(cls: type) -> type:
         def __call__(self: Module, *args: Any, **kwargs: Any) -> Any:
             return self.forward(*args, **kwargs)
 
-        sub = type(cls.__name__, (cls,), {"__call__": __call__, "_call_is_forward": False,
-                                          "__module__": cls.__module__, "__qualname__": cls.__qualname__})
+        sub = type(cls.__name__, (cls,), {"__call__": __call__, "__module__": cls.__module__,
+                                          "__qualname__": cls.__qualname__})
         _instance_forward_classes[cls] = sub
     return sub
