@@ -12,7 +12,7 @@ from .._device import array_module
 from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode
 from ..tensor import Tensor, _make
-from ._util import constant
+from ._util import constant, typed_scalar
 from .elementwise import exp, where
 
 
@@ -77,12 +77,16 @@ class TanhGrad(Function):
 
 
 class ReLU(Function):
-    """y = max(x, 0).   dx = dy where x > 0, else 0."""
+    """y = max(x, 0).   dx = dy · 1[x > 0]  (0 where x ≤ 0 or x is NaN, as PyTorch).
+
+    The mask is kept as 0/1 in x's dtype: a float × float product is cheaper than float × bool."""
 
     def forward(self, x: Tensor) -> Any:
         a = x._data
-        self.mask = a > 0
-        return array_module(a).maximum(a, 0)
+        zero = typed_scalar(0, a)
+        if GradMode.enabled:
+            self.mask = (a > zero).astype(a.dtype)
+        return array_module(a).maximum(a, zero)
 
     def backward(self, g: Tensor) -> Tensor:
         if GradMode.enabled:  # create_graph: a recorded op, so second derivatives work
@@ -91,12 +95,12 @@ class ReLU(Function):
 
 
 class MaskGrad(Function):
-    """The backward of ReLU as one op: z = g where mask else 0 (mask a constant bool array).
-    dg = dz where mask else 0, so second derivatives work too."""
+    """The backward of ReLU as one op: z = g · mask (mask a constant array of 0s and 1s).
+    dg = dz · mask, so second derivatives work too."""
 
     def forward(self, g: Tensor, mask: Any) -> Any:
         self.mask = mask
-        return g._data * mask  # bool × float keeps the float dtype, one pass
+        return g._data * mask
 
     def backward(self, dz: Tensor) -> tuple:
         return MaskGrad.apply(dz, self.mask), None

@@ -30,6 +30,18 @@ def _bump(t: Tensor, op: str) -> None:
     vc[3] = last_inplace_change[0] = next(_tape_position)  # when: nodes recorded before saw the old value
 
 
+def _bump_all(ts: list, op: str) -> None:
+    """:func:`_bump` for several tensors changed by one operation (an optimizer step): one stamp."""
+    stamp = last_inplace_change[0] = next(_tape_position)
+    for t in ts:
+        vc = t._vc
+        if vc is None:
+            vc = t._shared_version()
+        vc[0] += 1
+        vc[1] = op
+        vc[3] = stamp
+
+
 def _apply_inplace(t: Tensor, op: str, out_of_place: Callable[[Tensor], Tensor],
                    in_place: Callable[[Any], None], operand: Any = None) -> Tensor:
     recording = GradMode.enabled and (t._requires_grad or (isinstance(operand, Tensor) and operand._requires_grad))

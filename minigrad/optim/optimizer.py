@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .. import _device
 from ..autograd.grad_mode import GradMode
-from ..ops.inplace import _bump
+from ..ops.inplace import _bump_all
 from ..tensor import Tensor, _make
 
 ParamsT = Iterable[Tensor] | Iterable[dict]
@@ -154,26 +154,31 @@ class Optimizer:
     def _step_group(self, gi: int, group: dict, step_name: str) -> None:
         """Update every parameter of one group that has a gradient (a subclass may handle
         common cases with a leaner loop over :meth:`_with_grads`)."""
-        for p, g in self._with_grads(gi, group):
+        params, grads = self._with_grads(gi, group)
+        for p, g in zip(params, grads):
             state = self.state.get(p)
             if not state:
                 state = self.state[p] = self._init_state(p, group)
             self._update(p, g, state, group)
-            _bump(p, step_name)
+        _bump_all(params, step_name)
 
-    def _with_grads(self, gi: int, group: dict) -> Iterator[tuple]:
-        """(parameter, gradient array) for each parameter of group ``gi`` that has a gradient,
-        checked to match it in shape and device."""
-        for pi, p in enumerate(group["params"]):
+    def _with_grads(self, gi: int, group: dict) -> tuple[list, list]:
+        """The parameters of group ``gi`` that have a gradient, and their gradient arrays,
+        checked to match them in shape and device."""
+        params, grads = [], []
+        for p in group["params"]:
             grad = p.grad
             if grad is None:
                 continue
             g = grad._data
             a = p._data
             if g.__class__ is not a.__class__ or g.shape != a.shape:
+                pi = next(i for i, q in enumerate(group["params"]) if q is p)
                 raise RuntimeError(f"{type(self).__name__}: parameter {pi} of group {gi} ({_describe(p)}) has a "
                                    f"gradient of shape {tuple(grad.shape)} on {grad.device}; they must match")
-            yield p, g
+            params.append(p)
+            grads.append(g)
+        return params, grads
 
     def _init_state(self, p: Tensor, group: dict) -> dict:
         """The state of a parameter before its first update."""

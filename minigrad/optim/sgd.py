@@ -17,7 +17,8 @@ from typing import Any
 
 from .._device import HostArray, array_module, is_cuda_array
 from ..tensor import Tensor, _make
-from ..ops.inplace import _bump
+from ..ops._util import typed_scalar
+from ..ops.inplace import _bump_all
 from . import _fused
 from .optimizer import Optimizer, ParamsT, check_number, effective_grad
 
@@ -47,15 +48,16 @@ class SGD(Optimizer):
             return super()._step_group(gi, group, step_name)
         # Plain θ ← θ − lr·g, the most common step: one tight loop, no per-parameter state.
         lr, states = group["lr"], self.state
-        for p, g in self._with_grads(gi, group):
+        params, grads = self._with_grads(gi, group)
+        for p, g in zip(params, grads):
             a = p._data
             if p not in states:
                 states[p] = {}  # (no state to keep, but listed in state_dict like the other parameters)
             if a.__class__ is HostArray:
-                a -= g * lr
+                a -= g * typed_scalar(lr, g)
             else:
                 _fused.sgd(a, g, None, lr, 0, 0, 0, False, False, False)
-            _bump(p, step_name)
+        _bump_all(params, step_name)
 
     def _update(self, p: Tensor, g: Any, state: dict, group: dict) -> None:
         a = p._data

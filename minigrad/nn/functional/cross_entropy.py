@@ -10,7 +10,7 @@ from typing import Any
 from ..._device import HostArray, array_module, is_cuda_array
 from ...autograd.function import Function
 from ...autograd.grad_mode import GradMode
-from ...ops._util import constant
+from ...ops._util import constant, typed_scalar
 from ...ops.activation import log_softmax, softmax
 from ...ops.indexing import getitem
 from ...ops.reduction import sum as _sum
@@ -44,6 +44,26 @@ def _flat_index(t: Any, n_classes: int) -> Any:
     return starts + t
 
 
+_host_rows: dict = {}  # M -> arange(M), for the host fast path
+
+
+def _checked_flat_index(t: Any, n_classes: int) -> Any:
+    """n·C + t_n for host class indices, or None if some index lies outside [0, C).
+
+    ``ravel_multi_index`` checks the bounds while it computes the positions: one call
+    instead of a max() over the targets plus an addition."""
+    m = t.shape[0]
+    rows = _host_rows.get(m)
+    if rows is None:
+        if len(_host_rows) > 64:
+            _host_rows.clear()
+        rows = _host_rows[m] = array_module(t).arange(m)
+    try:
+        return array_module(t).ravel_multi_index((rows, t), (m, n_classes))
+    except ValueError:  # out of range: the caller's slower path names the offending target
+        return None
+
+
 def _unsigned(t: Any) -> Any:
     """The indices viewed as unsigned: a negative index becomes huge, so one max() checks both ends."""
     return t.view(f"u{t.dtype.itemsize}") if t.dtype.kind == "i" else t
@@ -58,30 +78,33 @@ def _prepare_indices(t: Any, n_classes: int, ignore_index: int, weight: Any, op:
     """
     out = _Prepared()
     out.bad = None
-    valid = None
+    valid = flat = None
     if t.dtype.kind == "u" and t.dtype.itemsize == 8:
         t = t.astype("int64")  # uint64 + int64 row offsets would promote to float
-    if t.__class__ is not HostArray and weight is None and not 0 <= ignore_index < n_classes:
-        # On the GPU, checking the targets on the host would cost a device->host copy per batch.
-        # Out-of-range targets make their rows' losses NaN instead (visible, never silently wrong),
-        # and are replaced by 0 so no memory outside the row is read.
-        xp = array_module(t)
-        bad = _unsigned(t) >= n_classes
-        out.bad = bad
-        t = xp.where(bad, 0, t)
-    elif t.size and (_unsigned(t).max() >= n_classes or 0 <= ignore_index < n_classes):
-        xp = array_module(t)
-        valid = t != ignore_index
-        bad = valid & ((t < 0) | (t >= n_classes))
-        if bool(bad.any()):
-            raise IndexError(f"{op}: target {int(t[bad][0])} is out of bounds for {n_classes} classes "
-                             f"(input shape {shape}, ignore_index={ignore_index})")
-        if bool(valid.all()):
-            valid = None
-        else:
-            t = xp.where(valid, t, 0)
+    if t.__class__ is HostArray and t.size and not 0 <= ignore_index < n_classes:
+        flat = _checked_flat_index(t, n_classes)  # None: some target is out of range (or ignored)
+    if flat is None:
+        if t.__class__ is not HostArray and weight is None and not 0 <= ignore_index < n_classes:
+            # On the GPU, checking the targets on the host would cost a device->host copy per batch.
+            # Out-of-range targets make their rows' losses NaN instead (visible, never silently wrong),
+            # and are replaced by 0 so no memory outside the row is read.
+            xp = array_module(t)
+            bad = _unsigned(t) >= n_classes
+            out.bad = bad
+            t = xp.where(bad, 0, t)
+        elif t.size and (_unsigned(t).max() >= n_classes or 0 <= ignore_index < n_classes):
+            xp = array_module(t)
+            valid = t != ignore_index
+            bad = valid & ((t < 0) | (t >= n_classes))
+            if bool(bad.any()):
+                raise IndexError(f"{op}: target {int(t[bad][0])} is out of bounds for {n_classes} classes "
+                                 f"(input shape {shape}, ignore_index={ignore_index})")
+            if bool(valid.all()):
+                valid = None
+            else:
+                t = xp.where(valid, t, 0)
     out.t, out.valid, out.wvec = t, valid, weight
-    out.flat = _flat_index(t, n_classes)
+    out.flat = flat if flat is not None else _flat_index(t, n_classes)
     if weight is not None:
         w = weight[t]
         out.w_rows = w * valid if valid is not None else w
@@ -175,7 +198,7 @@ class CrossEntropyIndices(Function):
         if none:
             r = ga.reshape(-1, 1)
         elif ga.__class__ is HostArray:
-            r = float(ga) * self._factor()  # a Python float: cheaper than 0-d array arithmetic
+            r = typed_scalar(float(ga) * self._factor(), e)  # (cached: the same every step)
         else:
             r = ga * self._factor()
         if self.eps == 0 and prep.wvec is None and prep.valid is None:
