@@ -59,10 +59,20 @@ class Function:
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
         """Run ``forward`` and, when recording, put the node on the tape."""
         fn = _new(cls)
-        data = fn.forward(*inputs, **options) if options else fn.forward(*inputs)
+        n = len(inputs)
+        # (Spelled out by arity: a call with unpacked arguments is a slower kind of call.)
+        if options:
+            data = fn.forward(*inputs, **options)
+        elif n == 2:
+            data = fn.forward(inputs[0], inputs[1])
+        elif n == 1:
+            data = fn.forward(inputs[0])
+        elif n == 3:
+            data = fn.forward(inputs[0], inputs[1], inputs[2])
+        else:
+            data = fn.forward(*inputs)
         if GradMode.enabled:
             # One link per input: the node that made it, the leaf itself, or None.
-            n = len(inputs)
             if n == 2:  # the common cases, unrolled
                 x, y = inputs
                 lx = (x.grad_fn or x) if isinstance(x, Tensor) and x._requires_grad else None

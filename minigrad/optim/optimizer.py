@@ -173,12 +173,15 @@ class Optimizer:
             g = grad._data
             a = p._data
             if g.__class__ is not a.__class__ or g.shape != a.shape:
-                pi = next(i for i, q in enumerate(group["params"]) if q is p)
-                raise RuntimeError(f"{type(self).__name__}: parameter {pi} of group {gi} ({_describe(p)}) has a "
-                                   f"gradient of shape {tuple(grad.shape)} on {grad.device}; they must match")
+                raise self._grad_mismatch(gi, group, p)
             params.append(p)
             grads.append(g)
         return params, grads
+
+    def _grad_mismatch(self, gi: int, group: dict, p: Tensor) -> RuntimeError:
+        pi = next(i for i, q in enumerate(group["params"]) if q is p)
+        return RuntimeError(f"{type(self).__name__}: parameter {pi} of group {gi} ({_describe(p)}) has a gradient "
+                            f"of shape {tuple(p.grad.shape)} on {p.grad.device}; they must match")
 
     def _init_state(self, p: Tensor, group: dict) -> dict:
         """The state of a parameter before its first update."""

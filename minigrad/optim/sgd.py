@@ -46,18 +46,27 @@ class SGD(Optimizer):
     def _step_group(self, gi: int, group: dict, step_name: str) -> None:
         if group["momentum"] != 0 or group["weight_decay"] != 0 or group["maximize"]:
             return super()._step_group(gi, group, step_name)
-        # Plain θ ← θ − lr·g, the most common step: one tight loop, no per-parameter state.
+        # Plain θ ← θ − lr·g, the most common step, in one tight loop (it runs every batch).
         lr, states = group["lr"], self.state
-        params, grads = self._with_grads(gi, group)
-        for p, g in zip(params, grads):
-            a = p._data
-            if p not in states:
-                states[p] = {}  # (no state to keep, but listed in state_dict like the other parameters)
+        lr_host = None  # lr as a 0-d array of the gradients' dtype (see typed_scalar)
+        updated = []
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:
+                continue
+            g, a = grad._data, p._data
+            if g.__class__ is not a.__class__ or g.shape != a.shape:
+                raise self._grad_mismatch(gi, group, p)
             if a.__class__ is HostArray:
-                a -= g * typed_scalar(lr, g)
+                if lr_host is None or lr_host.dtype is not g.dtype:
+                    lr_host = typed_scalar(lr, g)
+                a -= g * lr_host
             else:
                 _fused.sgd(a, g, None, lr, 0, 0, 0, False, False, False)
-        _bump_all(params, step_name)
+            if p not in states:
+                states[p] = {}  # (no state to keep, but listed in state_dict like the other parameters)
+            updated.append(p)
+        _bump_all(updated, step_name)
 
     def _update(self, p: Tensor, g: Any, state: dict, group: dict) -> None:
         a = p._data
