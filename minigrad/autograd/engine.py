@@ -208,7 +208,8 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
             return _captured(grads, captured_nodes, capture)
         for leaf, g in grads.items():  # only leaf tensors are left
             ga = g._data
-            if ga.dtype != leaf._data.dtype:  # e.g. a float32 leaf used with float64 tensors
+            dt = leaf._data.dtype
+            if ga.dtype is not dt and ga.dtype != dt:  # e.g. a float32 leaf used with float64 tensors
                 g = g.to(leaf._data.dtype)
                 ga = g._data
             if leaf._hooks:

@@ -284,7 +284,7 @@ def _plain_indices(x: Any, t: Any) -> bool:
         return False
     a, b = x._data, t._data
     return (a.ndim == 2 and b.ndim == 1 and a.dtype.kind == "f" and b.dtype.kind in "iu"
-            and a.shape[0] == b.shape[0] and same_device(x, t))
+            and len(a) == len(b) and (a.__class__ is b.__class__ is HostArray or same_device(x, t)))
 
 
 def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
