@@ -81,6 +81,31 @@ def test_kink_conventions():
         assert_close(x.grad, want, rtol=1e-12)
 
 
+def test_relu_gradient_is_zero_at_nan_and_keeps_the_dtype():
+    """PyTorch's rule: dx = dy where x > 0, so a NaN input passes no gradient (its output is NaN)."""
+    for dtype in (np.float16, np.float32, np.float64):
+        x = mg.tensor(np.array([np.nan, -np.inf, -1.0, 0.0, 2.0, np.inf], dtype=dtype), requires_grad=True)
+        y = mg.relu(x)
+        assert y.dtype == dtype
+        np.testing.assert_array_equal(y.detach().numpy(), np.array([np.nan, 0, 0, 0, 2, np.inf], dtype=dtype))
+        y.backward(mg.tensor(np.full(6, 3.0, dtype=dtype)))
+        assert x.grad.dtype == dtype
+        np.testing.assert_array_equal(x.grad.numpy(), np.array([0, 0, 0, 0, 3, 3], dtype=dtype))
+
+
+def test_typed_scalar_is_a_cached_read_only_0d_array_on_the_host():
+    from minigrad.ops._util import typed_scalar
+
+    for dtype in (np.float16, np.float32, np.float64, np.int32):
+        a = np.ones(3, dtype=dtype)
+        s = typed_scalar(0.5 if dtype != np.int32 else 2, a)
+        assert s.shape == () and s.dtype == dtype and not s.flags.writeable
+        assert typed_scalar(0.5 if dtype != np.int32 else 2, a) is s
+        # the same result as NumPy's treatment of the Python number (cast to the array's dtype)
+        np.testing.assert_array_equal(a * s, a * (0.5 if dtype != np.int32 else 2))
+    assert typed_scalar(0.25, [1.0]) == 0.25  # anything but a host array gets the number back
+
+
 @given(data=st.data(), shape=mst.shapes(min_side=0, max_dims=3), beta=st.sampled_from([0.5, 1.0, 3.0]),
        threshold=st.sampled_from([1.0, 5.0, 20.0]))
 def test_softplus_threshold_switches_to_linear(data, shape, beta, threshold):

@@ -250,3 +250,24 @@ def test_against_torch_all_options():
         out = F.nll_loss(a, mg.tensor(tt), weight=wm, reduction=reduction, ignore_index=ignore)
         ref = TF.nll_loss(at, torch.from_numpy(tt), weight=wt, reduction=reduction, ignore_index=ignore)
         np.testing.assert_allclose(host(out), ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_index_dtypes_give_the_same_loss_and_gradient():
+    """The fast path checks and flattens the targets in one call; every integer dtype works alike,
+    and an out-of-range target of any of them is named."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 4))
+    t = np.array([0, 3, 1, 2, 3, 0])
+    results = []
+    for dt in (np.int64, np.int32, np.int16, np.uint8, np.uint16, np.uint64):
+        a = mg.tensor(x, requires_grad=True)
+        loss = F.cross_entropy(a, mg.tensor(t.astype(dt)))
+        loss.backward()
+        results.append((float(loss), a.grad.numpy().copy()))
+        bad = t.astype(dt).copy()
+        bad[2] = 4
+        with pytest.raises(IndexError, match="target 4 is out of bounds for 4 classes"):
+            F.cross_entropy(mg.tensor(x), mg.tensor(bad))
+    for value, grad in results[1:]:
+        assert value == results[0][0]
+        np.testing.assert_array_equal(grad, results[0][1])

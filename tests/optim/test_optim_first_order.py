@@ -491,3 +491,38 @@ def test_state_is_a_defaultdict_like_pytorch():
     (w * w).sum().backward()
     opt.step()
     assert opt.state[w]["step"] == 1 and set(opt.state[w]) == {"step", "exp_avg", "exp_avg_sq"}
+
+
+def test_plain_sgd_is_bitwise_the_textbook_update_and_bumps_versions():
+    """θ ← θ − lr·g exactly as NumPy computes it with the Python number lr, for each dtype,
+    also when the learning rate changes between steps; and each updated parameter's version
+    moves on, so a graph recorded before the step refuses to backward."""
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        a0, g0 = rng.standard_normal((5, 3)).astype(dtype), rng.standard_normal((5, 3)).astype(dtype)
+        b0, h0 = rng.standard_normal(3).astype(dtype), rng.standard_normal(3).astype(dtype)
+        p, q, idle = mg.nn.Parameter(mg.tensor(a0)), mg.nn.Parameter(mg.tensor(b0)), mg.nn.Parameter(mg.zeros(2))
+        opt = optim.SGD([p, q, idle], lr=0.1)
+        want_p, want_q = a0.copy(), b0.copy()
+        for lr in (0.1, 0.1, 0.037):
+            opt.param_groups[0]["lr"] = lr
+            p.grad, q.grad = mg.tensor(g0), mg.tensor(h0)
+            before = (p._version, q._version, idle._version)
+            opt.step()
+            want_p, want_q = want_p - g0 * lr, want_q - h0 * lr
+            np.testing.assert_array_equal(p.detach().numpy(), want_p)
+            np.testing.assert_array_equal(q.detach().numpy(), want_q)
+            assert (p._version, q._version, idle._version) == (before[0] + 1, before[1] + 1, before[2])
+        y = (p * 2).sum()
+        p.grad = mg.ones_like(p)
+        opt.step()
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            y.backward()
+
+
+def test_plain_sgd_names_a_gradient_that_does_not_match_its_parameter():
+    p, q = mg.nn.Parameter(mg.zeros(3)), mg.nn.Parameter(mg.zeros(2, 2))
+    opt = optim.SGD([p, q], lr=0.1)
+    p.grad, q.grad = mg.zeros(3), mg.zeros(4)
+    with pytest.raises(RuntimeError, match=r"SGD: parameter 1 of group 0 .* gradient of shape \(4,\)"):
+        opt.step()
