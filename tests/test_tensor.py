@@ -4,7 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 import minigrad as mg
+from minigrad.autograd.gradcheck import gradcheck, gradgradcheck
+from minigrad.testing import strategies as mst
 
 
 # -- properties -------------------------------------------------------------------------------
@@ -375,3 +380,25 @@ def test_zero_dim_float64_does_not_widen_float32():
 
 def test_list_of_float64_numpy_values_keeps_float64():
     assert mg.tensor([np.float64(1.0), np.float64(2.0)]).dtype == np.float64
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), shapes=mst.broadcastable_shapes(2, min_side=0, max_dims=3, max_side=3),
+       dtype=st.sampled_from([np.float32, np.float16]))
+def test_cast_gradients(data, shapes, dtype):
+    """Cast float64 -> float32/float16 and back, times a weight: gradcheck with a step of 1/4 on
+    values that are multiples of 1/8 (exact in both dtypes, so the differences are exact too);
+    the gradient comes back in float64.  Broadcasting the weight covers size-1 and empty dims."""
+    xs, ws = shapes
+    x = mg.tensor(data.draw(mst.arrays(xs, np.float64, st.integers(-16, 16).map(lambda k: k / 8))), requires_grad=True)
+    w = mg.tensor(data.draw(mst.arrays(ws, np.float64, st.integers(-8, 8).map(lambda k: k / 8))), requires_grad=True)
+
+    def fn(x, w):
+        return (x.to(dtype) * w.to(dtype)).to(mg.float64)
+
+    assert gradcheck(fn, [x, w], eps=0.25, atol=1e-12, rtol=1e-12)
+    v = data.draw(mst.arrays(np.broadcast_shapes(xs, ws), np.float64, st.integers(-8, 8).map(lambda k: k / 8)))
+    assert gradgradcheck(fn, [x, w], grad_outputs=[mg.tensor(v)], eps=0.25, atol=1e-12, rtol=1e-12)
+    out = fn(x, w)
+    out.sum().backward()
+    assert x.grad.dtype == np.float64 and w.grad.dtype == np.float64
