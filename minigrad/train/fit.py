@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from .. import random as _random
+from .._device import HostArray, array_module
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .callbacks import Checkpoint, EarlyStopping
@@ -24,13 +25,20 @@ LossFn = Callable[[Tensor, Tensor], Tensor]
 
 
 def _correct(output: Tensor, target: Tensor) -> Any:
-    """Number of correct predictions in a batch, as a 0-d device array (no host sync)."""
+    """Number of correct predictions in a batch: a Python int on the host, a 0-d array on the
+    device (no host sync)."""
     out, t = output._data, target._data
     nd = out.ndim
     pred = out.argmax(axis=-1) if nd > 1 else (out > 0)
     if t.ndim == nd and nd > 1:  # one-hot or probability targets
         t = t.argmax(axis=-1)
-    return (pred == t).sum()
+    return array_module(pred).count_nonzero(pred == t)  # (a Python int on the host)
+
+
+def _times(loss: Any, n: int) -> Any:
+    """A batch's mean loss times its size, to add up: a Python number for a host array (cheaper
+    than 0-d array arithmetic, and summed in double precision), on the device an array (no sync)."""
+    return float(loss) * n if loss.__class__ is HostArray else loss * n
 
 
 def evaluate(model: Any, loss_fn: LossFn, loader: Iterable, metrics: Sequence[str] = ("loss", "accuracy")) -> dict:
@@ -46,7 +54,7 @@ def evaluate(model: Any, loss_fn: LossFn, loader: Iterable, metrics: Sequence[st
                 out = model(xb)
                 n = len(xb)
                 if "loss" in metrics:
-                    lv = loss_fn(out, yb)._data * n
+                    lv = _times(loss_fn(out, yb)._data, n)
                     total_loss = lv if total_loss is None else total_loss + lv
                 if "accuracy" in metrics:
                     c = _correct(out, yb)
@@ -166,7 +174,7 @@ def fit(model: Any, loss: LossFn, optimizer: Any, train_loader: Iterable, val_lo
             total.backward()
             optimizer.step()
             n = len(xb)
-            lv = batch_loss._data * n
+            lv = _times(batch_loss._data, n)
             loss_sum = lv if loss_sum is None else loss_sum + lv
             if track_accuracy:
                 c = _correct(out, yb)
