@@ -5,7 +5,7 @@ Compared in one process, interleaved, single-threaded, medians of per-step time:
   torch     PyTorch CPU eager: nn.Sequential, F.cross_entropy, backward, optim.SGD (skipped if not installed)
   minigrad  mg.nn.Sequential, mg.nn.functional.cross_entropy, backward, SGD
 
-Run:  python benchmarks/bench_mlp.py [--batches 10 64 256] [--rounds 30] [--repeat 20] [--profile 64]
+Run:  python benchmarks/bench_mlp.py [--batches 10 64 256] [--rounds 30] [--repeat 20] [--no-torch] [--profile 64]
 """
 from __future__ import annotations
 
@@ -161,13 +161,15 @@ def main() -> None:
     ap.add_argument("--batches", type=int, nargs="+", default=[10, 64, 256])
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--no-torch", action="store_true",
+                    help="time only NumPy and minigrad (PyTorch in the rotation evicts the floor's caches)")
     ap.add_argument("--profile", type=int, default=None, metavar="BATCH",
                     help="instead of timing, cProfile minigrad's step at this batch size")
     args = ap.parse_args()
     if args.profile:
         profile(args.profile)
         return
-    torch = try_torch()
+    torch = None if args.no_torch else try_torch()
     print(f"MLP {IN}-{HIDDEN}-{OUT} training step, single thread, median of {args.rounds} rounds x {args.repeat} steps")
     print(f"{'batch':>6} {'numpy us':>10} {'torch us':>10} {'minigrad us':>12} {'torch/np':>9} {'mg/np':>7} {'mg/torch':>9}")
     for batch in args.batches:
