@@ -210,7 +210,7 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
             ga = g._data
             dt = leaf._data.dtype
             if ga.dtype is not dt and ga.dtype != dt:  # e.g. a float32 leaf used with float64 tensors
-                g = g.to(leaf._data.dtype)
+                g = g.to(dt)
                 ga = g._data
             if leaf._hooks:
                 g = _run_hooks(leaf._hooks, g)

@@ -21,17 +21,9 @@ from ..tensor import Tensor, _make
 from ._util import data_of
 
 
-def _bump(t: Tensor, op: str) -> None:
-    vc = t._vc
-    if vc is None:
-        vc = t._shared_version()
-    vc[0] += 1
-    vc[1] = op
-    vc[3] = last_inplace_change[0] = next(_tape_position)  # when: nodes recorded before saw the old value
-
-
-def _bump_all(ts: list, op: str) -> None:
-    """:func:`_bump` for several tensors changed by one operation (an optimizer step): one stamp."""
+def _bump_all(ts: Any, op: str) -> None:
+    """Record that ``op`` changed the tensors ``ts`` in place: each one's version goes up, and all
+    are stamped with the tape position of this moment (nodes recorded before saw the old values)."""
     stamp = last_inplace_change[0] = next(_tape_position)
     for t in ts:
         vc = t._vc
@@ -40,6 +32,11 @@ def _bump_all(ts: list, op: str) -> None:
         vc[0] += 1
         vc[1] = op
         vc[3] = stamp
+
+
+def _bump(t: Tensor, op: str) -> None:
+    """:func:`_bump_all` for one tensor."""
+    _bump_all((t,), op)
 
 
 def _apply_inplace(t: Tensor, op: str, out_of_place: Callable[[Tensor], Tensor],

@@ -17,7 +17,7 @@ parameters continues bit for bit.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 from .. import _device
 from ..autograd.grad_mode import GradMode

@@ -55,6 +55,8 @@ class SGD(Optimizer):
             if grad is None:
                 continue
             g, a = grad._data, p._data
+            # _with_grads' check, inline: calling it (two lists and a zip) costs ~4,000 instructions
+            # per MLP step, about 1% of it.
             if g.__class__ is not a.__class__ or g.shape != a.shape:
                 raise self._grad_mismatch(gi, group, p)
             if a.__class__ is HostArray:

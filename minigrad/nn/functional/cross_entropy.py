@@ -29,22 +29,21 @@ class _Prepared:
     __slots__ = ("t", "flat", "valid", "w_rows", "wvec", "denom", "bad", "reduction", "eps")
 
 
-_row_starts: dict = {}  # (M, C, device) -> n·C for n < M, shared by calls with the same shapes
+_aranges: dict = {}  # (M, step, device) -> [0, step, 2·step, ...) of length M, shared by calls
+
+
+def _arange(t: Any, m: int, step: int) -> Any:
+    key = (m, step, -1 if t.__class__ is HostArray else t.device.id)
+    r = _aranges.get(key)
+    if r is None:
+        if len(_aranges) > 64:
+            _aranges.clear()
+        r = _aranges[key] = array_module(t).arange(0, m * step, step, dtype="int64")
+    return r
 
 
 def _flat_index(t: Any, n_classes: int) -> Any:
-    m = t.shape[0]
-    key = (m, n_classes, -1 if t.__class__ is HostArray else t.device.id)
-    starts = _row_starts.get(key)
-    if starts is None:
-        if len(_row_starts) > 64:
-            _row_starts.clear()
-        starts = array_module(t).arange(0, m * n_classes, n_classes, dtype="int64")
-        _row_starts[key] = starts
-    return starts + t
-
-
-_host_rows: dict = {}  # M -> arange(M), for the host fast path
+    return _arange(t, t.shape[0], n_classes) + t
 
 
 def _checked_flat_index(t: Any, n_classes: int) -> Any:
@@ -53,13 +52,8 @@ def _checked_flat_index(t: Any, n_classes: int) -> Any:
     ``ravel_multi_index`` checks the bounds while it computes the positions: one call
     instead of a max() over the targets plus an addition."""
     m = t.shape[0]
-    rows = _host_rows.get(m)
-    if rows is None:
-        if len(_host_rows) > 64:
-            _host_rows.clear()
-        rows = _host_rows[m] = array_module(t).arange(m)
     try:
-        return array_module(t).ravel_multi_index((rows, t), (m, n_classes))
+        return array_module(t).ravel_multi_index((_arange(t, m, 1), t), (m, n_classes))
     except ValueError:  # out of range: the caller's slower path names the offending target
         return None
 
