@@ -56,6 +56,7 @@ def _train_parser(sub: Any) -> argparse.ArgumentParser:
     a("--no-normalize", dest="normalize", action="store_false", default=None,
       help="do not standardize inputs (by default: mean/std of the training split)")
     a("--device", help="cpu, cuda or cuda:N")
+    a("--dtype", choices=R.DTYPES, help="floating-point type of the model and the features (default float32)")
     a("--seed", type=int)
     a("--save", metavar="PATH", help="checkpoint file (last epoch; the best beside it as *.best.*)")
     a("--resume", metavar="PATH", help="continue training from a checkpoint")
@@ -84,7 +85,7 @@ def _prepare(cfg: dict, normalizer_state: dict | None = None) -> tuple:
     from .train import recipe as R
 
     _random.manual_seed(cfg["seed"])
-    splits = R.load_splits(cfg)
+    splits = R.cast_splits(R.load_splits(cfg), cfg["dtype"])
     norm = None
     if cfg["normalize"]:
         norm = data.Normalize(per_feature=False)
@@ -92,7 +93,7 @@ def _prepare(cfg: dict, normalizer_state: dict | None = None) -> tuple:
             norm.load_state_dict(normalizer_state)
         else:
             norm.fit(splits[0])  # statistics of the training split only
-    model = R.build_model(cfg).to(cfg["device"])
+    model = R.build_model(cfg).to(cfg["device"]).to(dtype=cfg["dtype"])
     loaders = R.build_loaders(cfg, splits, norm)
     return model, loaders, norm
 

@@ -101,3 +101,39 @@ def test_python_dash_m_entry_point(tmp_path):
                        env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("test accuracy")
+
+
+def test_dtype_float64_trains_evaluates_and_resumes_in_float64(tmp_path, capsys):
+    from minigrad.serialization import load
+
+    ck = tmp_path / "f64.safetensors"
+    assert main(["train", "--dataset", "spirals", "--dtype", "float64", "--epochs", "2", "--save", str(ck),
+                 "--plot", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "float64" in out.splitlines()[0]  # the description names a non-default dtype
+    trained = out.strip().splitlines()[-1].split()[2]
+    state = load(ck)
+    assert state["config"]["dtype"] == "float64"
+    assert {str(t.dtype) for t in state["model"].values()} == {"float64"}
+    assert main(["eval", str(ck)]) == 0  # rebuilt in float64 from the saved config
+    assert capsys.readouterr().out.split()[2] == trained
+    assert main(["train", "--resume", str(ck), "--epochs", "3", "--plot", "none", "--quiet"]) == 0
+
+
+def test_cast_splits_converts_float_features_once_and_keeps_targets():
+    import numpy as np
+
+    from minigrad import data
+    from minigrad.train import recipe as R
+
+    full = data.spirals(n=60, classes=3, seed=0)
+    splits = data.random_split(full, [0.5, 0.5], seed=0)
+    assert R.cast_splits(splits, "float32") == tuple(splits)  # the default: no copy
+    a, b = R.cast_splits(splits, "float64")
+    assert a.dataset is b.dataset  # the shared dataset is converted once
+    x, y = a.dataset.arrays
+    assert x.dtype == np.float64 and y.dtype == full.arrays[1].dtype
+    np.testing.assert_array_equal(x, full.arrays[0].astype(np.float64))
+    np.testing.assert_array_equal(a.indices, splits[0].indices)
+    with pytest.raises(ValueError, match="unknown dtype 'int8'"):
+        R.cast_splits(splits, "int8")

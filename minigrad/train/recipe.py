@@ -24,13 +24,14 @@ DATASETS = {
 DEFAULTS = dict(dataset="digits", data_dir=None, hidden="100", activation="relu", init="default",
                 loss="cross_entropy", optimizer="sgd", lr=0.1, momentum=0.0, weight_decay=0.0, l1=0.0,
                 dropout=0.0, batch_norm=False, batch_size=32, epochs=10, early_stopping=None,
-                lr_schedule="none", augment=False, device="cpu", seed=0, normalize=True)
+                lr_schedule="none", augment=False, device="cpu", seed=0, normalize=True, dtype="float32")
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU,
                "elu": nn.ELU, "gelu": nn.GELU, "softplus": nn.Softplus}
 INITS = ("default", "kaiming", "xavier", "lecun", "large", "network2")
 LOSSES = ("cross_entropy", "bce", "mse")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "adamax", "nadam")
+DTYPES = ("float32", "float64")
 SCHEDULES = ("none", "step", "exponential", "cosine", "plateau", "halving", "onecycle")
 
 
@@ -197,6 +198,27 @@ def load_splits(cfg: dict) -> tuple:
     raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
 
 
+def cast_splits(splits: tuple, dtype: str) -> tuple:
+    """The splits with their floating-point features in ``dtype`` (each array converted once, here,
+    not per batch; splits sharing one dataset keep sharing its converted copy).  float32, the
+    dtype the built-in datasets have, returns them as they are."""
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+    if dtype == "float32":
+        return tuple(splits)
+    converted: dict = {}
+
+    def cast(ds: Any) -> Any:
+        if isinstance(ds, _data.Subset):
+            return _data.Subset(cast(ds.dataset), ds.indices)
+        if id(ds) not in converted:
+            converted[id(ds)] = _data.TensorDataset(*(a.astype(dtype) if a.dtype.kind == "f" else a
+                                                      for a in ds.arrays))
+        return converted[id(ds)]
+
+    return tuple(cast(ds) for ds in splits)
+
+
 def image_shape(cfg: dict) -> tuple | None:
     return {"digits": (8, 8), "mnist": (28, 28), "fashion-mnist": (28, 28)}.get(cfg["dataset"])
 
@@ -251,4 +273,5 @@ def describe(cfg: dict) -> str:
             f"{cfg['loss']} loss, {cfg['optimizer']} lr {cfg['lr']:g}"
             + (f", {', '.join(reg)}" if reg else "") + f", batch {cfg['batch_size']}, {cfg['epochs']} epochs"
             + (f", {cfg['lr_schedule']} schedule" if cfg["lr_schedule"] != "none" else "")
-            + (", augmented" if cfg["augment"] else "") + f", device {cfg['device']}")
+            + (", augmented" if cfg["augment"] else "") + f", device {cfg['device']}"
+            + (f", {cfg['dtype']}" if cfg["dtype"] != "float32" else ""))
