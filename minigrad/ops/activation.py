@@ -77,16 +77,18 @@ class TanhGrad(Function):
 
 
 class ReLU(Function):
-    """y = max(x, 0).   dx = dy · 1[x > 0]  (0 where x ≤ 0 or x is NaN, as PyTorch).
+    """y = max(x, 0).   dx = dy · 1[y ≠ 0]: 0 where x ≤ 0, and the gradient passes where x is
+    NaN (y is NaN there), as PyTorch's rule "0 where the output is ≤ 0" does.
 
     The mask is kept as 0/1 in x's dtype: a float × float product is cheaper than float × bool."""
 
     def forward(self, x: Tensor) -> Any:
         a = x._data
         zero = typed_scalar(0, a)
+        y = array_module(a).maximum(a, zero)
         if GradMode.enabled:
-            self.mask = (a > zero).astype(a.dtype)
-        return array_module(a).maximum(a, zero)
+            self.mask = (y != zero).astype(a.dtype)
+        return y
 
     def backward(self, g: Tensor) -> Tensor:
         if GradMode.enabled:  # create_graph: a recorded op, so second derivatives work
@@ -170,8 +172,9 @@ class _Expm1(Function):
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """y = x for x > 0, α(eˣ - 1) otherwise (composed from differentiable ops)."""
     negative = constant(x._data <= 0)
-    # expm1 of the clipped input: no overflow for large positive x in the unused branch.
-    safe = where(negative, x, x * 0)
+    # expm1 of the clipped input: no overflow for large positive x in the unused branch (and a
+    # constant 0 there, not x·0, which is NaN at x = inf and would send NaN back through x).
+    safe = where(negative, x, 0.0)
     return where(negative, _Expm1.apply(safe) * alpha, x)
 
 

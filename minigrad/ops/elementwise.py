@@ -57,14 +57,18 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    """y = |x|.   dx = dy · sign(x)  (0 at x = 0, the subgradient PyTorch uses)."""
+    """y = |x|.   dx = dy · sign(x)  (0 at x = 0, the subgradient PyTorch uses, and 0 at NaN as
+    PyTorch's sign there)."""
 
     def forward(self, x: Tensor) -> Any:
         self.save_for_backward(x)
         return array_module(x._data).abs(x._data)
 
     def backward(self, g: Tensor) -> Tensor:
-        return g * sign(self.saved[0])
+        a = self.saved[0]._data
+        xp = array_module(a)
+        s = xp.sign(a)
+        return g * constant(xp.where(s == s, s, 0))  # (s ≠ s only at NaN)
 
 
 class Sin(Function):
@@ -108,22 +112,27 @@ class Clamp(Function):
 
 
 class Maximum(Function):
-    """z = max(x, y).   The gradient goes to the larger input; ties split it half and half."""
+    """z = max(x, y).   The gradient goes to the larger input; ties split it half and half.
+
+    dx = dy · (1 - 1[x < y] - ½·1[x = y]),   dy_ = dy · (1 - 1[x > y] - ½·1[x = y]):
+    where x or y is NaN (z is NaN) both get the whole gradient, as in PyTorch."""
 
     def forward(self, x: Tensor, y: Tensor) -> Any:
         a, b = binary_arrays("maximum", x, y)
         try:
-            self.weights = ((a > b) + (a == b) * 0.5).astype(a.dtype)
+            half_tie = (a == b) * 0.5
+            self.weights = ((1 - (a < b) - half_tie).astype(a.dtype),
+                            (1 - (a > b) - half_tie).astype(a.dtype))
         except ValueError as e:
             raise broadcast_error("maximum", e, a, b) from None
         self.shapes = (a.shape, b.shape)
         return array_module(a).maximum(a, b)
 
     def backward(self, g: Tensor) -> tuple:
-        w = constant(self.weights)
+        wx, wy = self.weights
         sx, sy = self.shapes
-        return (sum_to(g * w, sx) if self.next[0] is not None else None,
-                sum_to(g * (1 - w), sy) if self.next[1] is not None else None)
+        return (sum_to(g * constant(wx), sx) if self.next[0] is not None else None,
+                sum_to(g * constant(wy), sy) if self.next[1] is not None else None)
 
 
 class Where(Function):
