@@ -254,3 +254,42 @@ def test_special_values_match_torch(name):
     y.backward(mg.tensor(g, dtype=mg.float64))
     yt.backward(torch.tensor(g, dtype=torch.float64))
     np.testing.assert_allclose(host(x.grad), t.grad.numpy(), **TOL)
+
+
+_NINF = -np.inf
+# name -> (fn(L, *tensors), arrays): losses and reductions at infinite, NaN and masked (-inf) inputs.
+SPECIAL_MULTI = {
+    "smooth_l1": (lambda L, x, y: L.smooth_l1_loss(x, y, reduction="none"),
+                  [[np.inf, _NINF, 0.0, 1e300, np.nan, 0.5], [np.inf, 0.0, 0.0, -1e300, 1.0, 0.0]]),
+    "huber": (lambda L, x, y: L.huber_loss(x, y, reduction="none", delta=0.5),
+              [[np.inf, _NINF, 0.0, 1e300, np.nan, 0.25], [np.inf, 0.0, 0.0, -1e300, 1.0, 0.0]]),
+    "mse": (lambda L, x, y: L.mse_loss(x, y, reduction="none"),
+            [[np.inf, _NINF, 0.0, 1e300, np.nan], [np.inf, 0.0, 0.0, -1e300, 1.0]]),
+    "l1": (lambda L, x, y: L.l1_loss(x, y, reduction="none"),
+           [[np.inf, _NINF, 0.0, 1e300, np.nan], [np.inf, 0.0, 0.0, -1e300, 1.0]]),
+    "bce_with_logits": (lambda L, z, y: L.binary_cross_entropy_with_logits(z, y.detach(), reduction="none"),
+                        [[np.inf, _NINF, 1e4, -1e4, 0.0, np.nan], [1.0, 0.0, 0.0, 1.0, 0.5, 1.0]]),
+    "softmax_masked": (lambda L, x: L.softmax(x, 1), [[[1.0, _NINF, 2.0], [_NINF, _NINF, 0.5]]]),
+    "log_softmax_masked": (lambda L, x: L.log_softmax(x, 1), [[[1.0, _NINF, 2.0], [_NINF, _NINF, 0.5]]]),
+    "logsumexp_masked": (lambda L, x: L.logsumexp(x, 1), [[[1.0, _NINF, 2.0], [_NINF, _NINF, _NINF]]]),
+    "cross_entropy_masked": (lambda L, x: L.cross_entropy(x, L.tensor([0, 2, 1])),
+                             [[[1.0, _NINF, 2.0], [_NINF, _NINF, 0.5], [np.inf, 1.0, 2.0]]]),
+    "max_nan": (lambda L, x: x.max() + x.min(), [[np.nan, 2.0, 1.0, np.nan]]),
+    "max_inf_ties": (lambda L, x: x.max() + x.min(), [[np.inf, np.inf, 1.0, _NINF]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPECIAL_MULTI))
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_losses_and_reductions_at_special_values_match_torch(name):
+    fn, arrs = SPECIAL_MULTI[name]
+    xs, ts = _leaves([np.asarray(a, dtype=np.float64) for a in arrs], MG), \
+        _leaves([np.asarray(a, dtype=np.float64) for a in arrs], TORCH)
+    y, yt = fn(_Lib(mg, mg.nn.functional), *xs), fn(_Lib(F, torch), *ts)
+    np.testing.assert_allclose(host(y), yt.detach().numpy(), **TOL)
+    y.sum().backward()
+    yt.sum().backward()
+    for x, t in zip(xs, ts):
+        want = np.zeros(t.shape) if t.grad is None else t.grad.numpy()
+        got = np.zeros(x.shape) if x.grad is None else host(x.grad)
+        np.testing.assert_allclose(got, want, **TOL)

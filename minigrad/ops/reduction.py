@@ -59,7 +59,8 @@ def _count(shape: tuple, axes: tuple) -> int:
 
 class Max(Function):
     """y = max x over ``axes``.   dx = dy at the maximum; ties share it equally
-    (each of k tied entries gets dy / k), so the gradient sums to dy."""
+    (each of k tied entries gets dy / k), so the gradient sums to dy.  Where the maximum is NaN
+    the NaN entries are the ones hit (PyTorch's rule for ``max()``)."""
 
     saves_output = True
 
@@ -74,7 +75,8 @@ class Max(Function):
         y = self.output._data
         if not self.keepdims:
             y = y.reshape(keepdims_shape(self.in_shape, self.axes))
-        hit = x._data == y
+        a = x._data
+        hit = (a == y) | ((a != a) & (y != y))  # (v ≠ v only at NaN)
         mask = hit / hit.sum(axis=self.axes, keepdims=True)
         return _spread(g, self.in_shape, self.axes, self.keepdims) * constant(mask.astype(x.dtype)), None, None, None
 

@@ -38,7 +38,9 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: fl
     ad = _abs(d)
     if beta == 0:
         return reduce(ad, reduction)
-    return reduce(where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta), reduction)
+    small = ~(ad >= beta)  # (NaN counts as small: its NaN then reaches the gradient, as in PyTorch)
+    dq = where(small, d, 0.0)  # the quadratic branch sees 0 where unused: no inf·0 = NaN sent back
+    return reduce(where(small, dq * dq * (0.5 / beta), ad - 0.5 * beta), reduction)
 
 
 def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
@@ -49,4 +51,6 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     d = input - as_target(target, input, "huber_loss")
     ad = _abs(d)
-    return reduce(where(ad < delta, d * d * 0.5, (ad - 0.5 * delta) * delta), reduction)
+    small = ~(ad >= delta)
+    dq = where(small, d, 0.0)  # (as in smooth_l1_loss)
+    return reduce(where(small, dq * dq * 0.5, (ad - 0.5 * delta) * delta), reduction)
