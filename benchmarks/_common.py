@@ -25,13 +25,24 @@ def try_torch():
     return torch
 
 
-def interleaved(contenders: Dict[str, Callable[[], None]], rounds: int, repeat: int) -> Dict[str, float]:
-    """Median seconds per call of each contender, timing them in turn each round."""
+def interleaved(contenders: Dict[str, Callable[[], None]], rounds: int, repeat: int,
+                warm: int = 0) -> Dict[str, float]:
+    """Median seconds per call of each contender, timing them in turn each round.
+
+    Each round times a block of ``repeat`` calls per contender, after ``warm`` untimed calls
+    (so a block measures the contender with its own data in the caches, as in a training loop,
+    not right after another contender evicted them).  The order rotates from round to round, so
+    every contender follows every other equally often and no one pays for a neighbour's mess.
+    """
     times = {name: [] for name in contenders}
+    names = list(contenders)
     for fn in contenders.values():  # warm-up
         fn()
-    for _ in range(rounds):
-        for name, fn in contenders.items():
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            fn = contenders[name]
+            for _ in range(warm):
+                fn()
             t0 = time.perf_counter()
             for _ in range(repeat):
                 fn()

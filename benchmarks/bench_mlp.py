@@ -161,6 +161,7 @@ def main() -> None:
     ap.add_argument("--batches", type=int, nargs="+", default=[10, 64, 256])
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--warm", type=int, default=5, help="untimed steps before each timed block")
     ap.add_argument("--no-torch", action="store_true",
                     help="time only NumPy and minigrad (PyTorch in the rotation evicts the floor's caches)")
     ap.add_argument("--profile", type=int, default=None, metavar="BATCH",
@@ -170,14 +171,15 @@ def main() -> None:
         profile(args.profile)
         return
     torch = None if args.no_torch else try_torch()
-    print(f"MLP {IN}-{HIDDEN}-{OUT} training step, single thread, median of {args.rounds} rounds x {args.repeat} steps")
+    print(f"MLP {IN}-{HIDDEN}-{OUT} training step, single thread, median of {args.rounds} rounds x {args.repeat} steps "
+          f"(each block after {args.warm} untimed steps, order rotating)")
     print(f"{'batch':>6} {'numpy us':>10} {'torch us':>10} {'minigrad us':>12} {'torch/np':>9} {'mg/np':>7} {'mg/torch':>9}")
     for batch in args.batches:
         check_agreement(batch, torch)
         contenders = {"numpy": make_numpy(batch), "minigrad": make_minigrad(batch)}
         if torch is not None:
             contenders["torch"] = make_torch(torch, batch)
-        r = interleaved(contenders, args.rounds, args.repeat)
+        r = interleaved(contenders, args.rounds, args.repeat, args.warm)
         np_t, mg_t = r["numpy"], r["minigrad"]
         th_t = r.get("torch")
         th = f"{th_t * 1e6:10.1f}" if th_t else f"{'-':>10}"
