@@ -134,7 +134,7 @@ class CrossEntropyIndices(Function):
         s = e.sum(axis=1, keepdims=True)
         self.exp, self.norm = e, s  # p = e / s, formed in backward only
         log_s = xp.log(s)
-        nll = log_s.reshape(m) - shifted.reshape(-1)[prep.flat]  # -log p_{n, t_n}
+        nll = log_s.reshape(m) - shifted.take(prep.flat)  # -log p_{n, t_n} (take reads the array as 1-D)
         if prep.bad is not None:  # (GPU) rows whose target is out of range
             nll = xp.where(prep.bad, xp.nan, nll)
         if prep.w_rows is not None:
