@@ -5,7 +5,7 @@ Compared in one process, interleaved, single-threaded, medians of per-step time:
   torch     PyTorch CPU eager: nn.Sequential, F.cross_entropy, backward, optim.SGD (skipped if not installed)
   minigrad  mg.nn.Sequential, mg.nn.functional.cross_entropy, backward, SGD
 
-Run:  python benchmarks/bench_mlp.py [--batches 10 64 256] [--rounds 30] [--repeat 20] [--no-torch] [--profile 64]
+Run:  python benchmarks/bench_mlp.py [--batches 10 64 256] [--rounds 30] [--repeat 20] [--warm 5] [--no-torch] [--profile 64]
 """
 from __future__ import annotations
 
