@@ -180,3 +180,37 @@ def test_log_softmax_equals_log_of_softmax_and_is_shift_invariant(data, shape):
     x = leaf(a)
     assert_close(mg.log_softmax(x, -1), np.log(special.softmax(a, axis=-1)), rtol=1e-10, atol=1e-12)
     assert_close(mg.softmax(x + 100.0, -1), special.softmax(a, axis=-1), rtol=1e-10, atol=1e-12)
+
+
+def test_erf_fallback_without_scipy_is_double_precision():
+    """GELU's erf when SciPy is missing: Chebyshev series good to a few ulps (not the 1.5e-7 of a
+    textbook approximation), with erf(-0) = -0, erf(±inf) = ±1, NaN kept, dtype kept."""
+    import math
+
+    from minigrad.ops import _erf
+
+    x = np.concatenate([np.linspace(-7, 7, 20001), np.geomspace(1e-300, 7, 2000), -np.geomspace(1e-300, 7, 500),
+                        [1.9999999999999998, 2.0, 25.5, 1e300]])
+    got = _erf.erf(np, x)
+    want = np.array([math.erf(v) for v in x])
+    assert np.all(np.abs(got - want) <= 4e-15 * np.maximum(np.abs(want), 1e-300))
+    special = _erf.erf(np, np.array([-0.0, np.inf, -np.inf, np.nan]))
+    assert np.signbit(special[0]) and special[0] == 0 and special[1] == 1 and special[2] == -1 and np.isnan(special[3])
+    assert _erf.erf(np, np.ones(3, dtype=np.float32)).dtype == np.float32
+
+
+def test_gelu_without_scipy_matches_gelu_with_it(monkeypatch):
+    import builtins
+
+    x = np.linspace(-6, 6, 101)
+    with_scipy = mg.nn.functional.gelu(mg.tensor(x, dtype=mg.float64)).numpy()
+    real_import = builtins.__import__
+
+    def no_scipy(name, *args, **kwargs):
+        if name.startswith("scipy"):
+            raise ImportError("no scipy here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_scipy)
+    without = mg.nn.functional.gelu(mg.tensor(x, dtype=mg.float64)).numpy()
+    np.testing.assert_allclose(without, with_scipy, rtol=1e-14, atol=1e-15)
