@@ -274,6 +274,9 @@ SPECIAL_MULTI = {
     "logsumexp_masked": (lambda L, x: L.logsumexp(x, 1), [[[1.0, _NINF, 2.0], [_NINF, _NINF, _NINF]]]),
     "cross_entropy_masked": (lambda L, x: L.cross_entropy(x, L.tensor([0, 2, 1])),
                              [[[1.0, _NINF, 2.0], [_NINF, _NINF, 0.5], [np.inf, 1.0, 2.0]]]),
+    "logsumexp_inf": (lambda L, x: L.logsumexp(x, 1), [[[np.inf, 1.0, 0.0], [np.inf, np.inf, 0.0], [1.0, 2.0, 3.0]]]),
+    "pow_zero_base": (lambda L, x, y: x ** y, [[0.0, 0.0, 0.0, 2.0, 0.0, -1.0], [0.0, 1.0, 2.0, 0.0, -1.0, 0.5]]),
+    "rpow_zero_base": (lambda L, x: 0.0 ** x + 2.0 ** x, [[0.0, 1.0, 2.0, -1.0]]),
     "max_nan": (lambda L, x: x.max() + x.min(), [[np.nan, 2.0, 1.0, np.nan]]),
     "max_inf_ties": (lambda L, x: x.max() + x.min(), [[np.inf, np.inf, 1.0, _NINF]]),
 }

@@ -125,7 +125,10 @@ class PowScalar(Function):
 
 
 class Pow(Function):
-    """z = x ** y.   dx = dz * y * x ** (y - 1),  dy = dz * z * log(x)."""
+    """z = x ** y.   dx = dz * y * x ** (y - 1),  dy = dz * z * log(x).
+
+    As PyTorch: dx = 0 where y = 0 (x⁰ is constant; at x = 0, y·x^(y-1) would be 0·∞), and
+    dy = 0 where x = 0 and y ≥ 0 (where z·log x would be 0·(-∞))."""
 
     saves_output = True
 
@@ -138,14 +141,20 @@ class Pow(Function):
             raise broadcast_error("pow", e, a, b) from None
 
     def backward(self, g: Tensor) -> tuple:
-        from .elementwise import log
+        from ._util import constant
+        from .elementwise import log, where
 
         x, y = self.saved
-        gx = sum_to(g * y * x ** (y - 1), x._data.shape) if self.next[0] is not None else None
-        gy = None
+        gx = gy = None
+        if self.next[0] is not None:
+            # (Only at x = 0 is y·x^(y-1) = 0·∞ a problem; elsewhere it is 0 at y = 0 anyway, and
+            # left as is its derivative in y stays right for second derivatives.)
+            dx = where(constant((y._data == 0) & (x._data == 0)), 0.0, y * x ** (y - 1))
+            gx = sum_to(g * dx, x._data.shape)
         if self.next[1] is not None:
             base = x if isinstance(x, Tensor) else _const_like(x, y)
-            gy = sum_to(g * self.output * log(base), y._data.shape)
+            dy = where(constant((base._data == 0) & (y._data >= 0)), 0.0, self.output * log(base))
+            gy = sum_to(g * dy, y._data.shape)
         return gx, gy
 
 

@@ -102,7 +102,7 @@ class LogSumExp(Function):
         return out if keepdims else out.reshape(a.sum(axis=axes).shape)
 
     def backward(self, g: Tensor) -> tuple:
-        from .elementwise import exp
+        from .elementwise import exp, where
 
         (x,) = self.saved
         g = _spread(g, self.in_shape, self.axes, self.keepdims)
@@ -114,7 +114,10 @@ class LogSumExp(Function):
         # Not exp(x - y): y = m + log Σ was rounded at the scale of m (1e4 in float32 is off by
         # ~5e-4), which would show in the softmax.  log Σ alone is small and exact enough;
         # adding y - y (the second one a constant; exactly 0) keeps dy/dx on the tape for
-        # higher derivatives.
+        # higher derivatives.  (Where y is ±inf, y - y would be NaN: those entries get 0 instead,
+        # so an infinite logsumexp gives PyTorch's exp(x - y): 0 for finite x, NaN for x = y.)
+        finite = constant(array_module(y._data).isfinite(y._data))
+        y = where(finite, y, 0.0)
         log_sum = constant(self.log_sum) + (y - constant(y._data))
         return g * exp((x - constant(self.shift)) - log_sum), None, None
 
