@@ -5,6 +5,7 @@ max(x, 0) + log1p(e^{-|x|}); softmax / log_softmax subtract the row maximum firs
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -183,15 +184,21 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return Softplus.apply(x, float(beta), float(threshold))
 
 
+_ERF: dict = {}  # array module name -> erf(a), looked up once (a failed import would be retried per call)
+
+
 def _erf(xp: Any, a: Any) -> Any:
-    try:
-        if xp.__name__ == "cupy":
-            from cupyx.scipy.special import erf
-        else:
-            from scipy.special import erf
-        return erf(a)
-    except ImportError:  # no SciPy: Chebyshev series, good to ~2e-15 (see _erf.py)
-        return _erf_series.erf(xp, a)
+    erf = _ERF.get(xp.__name__)
+    if erf is None:
+        try:
+            if xp.__name__ == "cupy":
+                from cupyx.scipy.special import erf
+            else:
+                from scipy.special import erf
+        except ImportError:  # no SciPy: Chebyshev series, good to ~2e-15 (see _erf.py)
+            erf = functools.partial(_erf_series.erf, xp)
+        _ERF[xp.__name__] = erf
+    return erf(a)
 
 
 class GELU(Function):

@@ -38,8 +38,7 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: fl
     ad = _abs(d)
     if beta == 0:
         return reduce(ad, reduction)
-    small = ~(ad >= beta)  # (NaN counts as small: its NaN then reaches the gradient, as in PyTorch)
-    dq = where(small, d, 0.0)  # the quadratic branch sees 0 where unused: no inf·0 = NaN sent back
+    small, dq = _quadratic_zone(d, ad, beta)
     return reduce(where(small, dq * dq * (0.5 / beta), ad - 0.5 * beta), reduction)
 
 
@@ -51,6 +50,14 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     d = input - as_target(target, input, "huber_loss")
     ad = _abs(d)
-    small = ~(ad >= delta)
-    dq = where(small, d, 0.0)  # (as in smooth_l1_loss)
+    small, dq = _quadratic_zone(d, ad, delta)
     return reduce(where(small, dq * dq * 0.5, (ad - 0.5 * delta) * delta), reduction)
+
+
+def _quadratic_zone(d: Tensor, ad: Tensor, threshold: float) -> tuple:
+    """(where |d| < threshold, d there and 0 elsewhere) for the quadratic part of smooth L1 / Huber.
+
+    NaN counts as inside, so its NaN reaches the gradient, as in PyTorch; outside, the quadratic
+    branch sees 0, so an infinite d sends no inf·0 = NaN back through it."""
+    small = ~(ad >= threshold)
+    return small, where(small, d, 0.0)
