@@ -1,84 +1,298 @@
-"""GPU timings (run where CuPy sees a GPU): an MLP training step on CUDA, minigrad vs PyTorch CUDA
-(if importable) vs a hand-written CuPy floor, and the same step on the CPU for reference.
+"""GPU timings: MLP training steps on CUDA, minigrad against a hand-written CuPy floor and PyTorch
+CUDA (if importable), all three in one process from the same weights and data.
 
-Run:  python benchmarks/bench_gpu.py [--batch 256] [--hidden 1024]
+  floor     hand-written forward + backward + update in CuPy (Linear/ReLU layers, softmax
+            cross-entropy; SGD in place, or Adam written out as plain CuPy expressions)
+  torch     PyTorch CUDA eager: nn.Sequential, F.cross_entropy, backward, optim.SGD / optim.Adam
+  minigrad  mg.nn.Sequential on device='cuda', F.cross_entropy, backward, mg.optim.SGD / Adam
+
+Each round times a block of steps per contender (after a few untimed ones, then a
+synchronize), rotating the order; medians of ms per step.  With ``--train`` it also times one
+epoch of ``mg.train.fit`` over a GPU-resident DataLoader against the floor's own epoch loop
+(MNIST's 50,000 training images where MINIGRAD_DATA has them, else random data of that shape).
+
+Run:  python benchmarks/bench_gpu.py [--rounds 15] [--repeat 20] [--train] [--xp numpy]
+(``--xp numpy`` runs the same comparison on the CPU with the floor in NumPy: a quick check of
+the floor's arithmetic where no GPU exists, not a GPU figure.)
 """
 from __future__ import annotations
 
 import argparse
 import statistics
 import time
+from typing import Any, Callable, Dict
+
+import numpy as np
 
 import minigrad as mg
 from minigrad import nn
 from minigrad.nn import functional as F
 
-
-def timed(step, sync, rounds: int = 20, repeat: int = 20) -> float:
-    for _ in range(5):
-        step()
-    sync()
-    times = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(repeat):
-            step()
-        sync()
-        times.append((time.perf_counter() - t0) / repeat)
-    return statistics.median(times)
+IN, OUT = 784, 10
+LR_SGD, LR_ADAM, BETAS, EPS = 0.01, 1e-3, (0.9, 0.999), 1e-8
+CONFIGS = [  # (hidden sizes, batch, optimizer)
+    ((100,), 64, "sgd"), ((100,), 256, "sgd"),
+    ((1024, 1024), 256, "sgd"), ((1024, 1024), 4096, "sgd"),
+    ((1024, 1024), 256, "adam"), ((4096, 4096), 4096, "adam"),
+]
 
 
-def minigrad_step(device: str, batch: int, hidden: int):
-    mg.manual_seed(0)
-    model = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                          nn.Linear(hidden, 10)).to(device)
-    opt = mg.optim.Adam(model.parameters(), lr=1e-3)
-    x = mg.randn(batch, 784, device=device)
-    y = mg.randint(0, 10, (batch,), device=device)
+def make_weights(hidden: tuple, seed: int = 1) -> list:
+    """PyTorch-style uniform init, [w1, b1, w2, b2, ...] with w of shape (out, in)."""
+    rng = np.random.default_rng(seed)
+    sizes, ws = (IN, *hidden, OUT), []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1 / np.sqrt(fan_in)
+        ws += [rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32),
+               rng.uniform(-bound, bound, fan_out).astype(np.float32)]
+    return ws
 
-    def step() -> None:
+
+def make_data(batch: int, seed: int = 0) -> tuple:
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((batch, IN)).astype(np.float32), rng.integers(0, OUT, batch)
+
+
+class Floor:
+    """The hand-written step, on whatever array module ``xp`` is (CuPy on the GPU)."""
+
+    def __init__(self, xp: Any, ws: list, optimizer: str) -> None:
+        self.xp, self.ws, self.optimizer = xp, [xp.asarray(w) for w in ws], optimizer
+        self.m = [xp.zeros_like(w) for w in self.ws]
+        self.v = [xp.zeros_like(w) for w in self.ws]
+        self.t = 0
+
+    def step(self, x: Any, t: Any, rows: Any) -> Any:
+        """One step on batch (x, t); returns the mean loss as a device scalar (no sync)."""
+        xp, ws = self.xp, self.ws
+        acts, pre = [x], []
+        for i in range(0, len(ws), 2):
+            z = acts[-1] @ ws[i].T
+            z += ws[i + 1]
+            if i + 2 < len(ws):
+                pre.append(z)
+                acts.append(xp.maximum(z, 0))
+        zs = z - z.max(axis=1, keepdims=True)
+        e = xp.exp(zs)
+        s = e.sum(axis=1, keepdims=True)
+        loss = (xp.log(s[:, 0]) - zs[rows, t]).mean()
+        dz = e / s
+        dz[rows, t] -= 1
+        dz /= len(x)
+        grads = [None] * len(ws)
+        for i in range(len(ws) - 2, -1, -2):
+            grads[i] = dz.T @ acts[i // 2]
+            grads[i + 1] = dz.sum(axis=0)
+            if i:
+                dz = dz @ ws[i]
+                dz *= pre[i // 2 - 1] > 0
+        self.update(grads)
+        return loss
+
+    def update(self, grads: list) -> None:
+        if self.optimizer == "sgd":
+            for w, g in zip(self.ws, grads):
+                w -= LR_SGD * g
+            return
+        (b1, b2), self.t = BETAS, self.t + 1
+        c1, c2 = 1 - b1 ** self.t, 1 - b2 ** self.t
+        for w, g, m, v in zip(self.ws, grads, self.m, self.v):
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * g * g
+            w -= (LR_ADAM / c1) * m / (self.xp.sqrt(v / c2) + EPS)
+
+
+def floor_step(xp: Any, hidden: tuple, batch: int, optimizer: str) -> Callable[[], Any]:
+    x, t = make_data(batch)
+    floor = Floor(xp, make_weights(hidden), optimizer)
+    xd, td, rows = xp.asarray(x), xp.asarray(t), xp.arange(batch)
+    return lambda: floor.step(xd, td, rows)
+
+
+def minigrad_model(hidden: tuple, device: str) -> Any:
+    sizes, layers = (IN, *hidden, OUT), []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+    model = nn.Sequential(*layers[:-1])
+    model.load_state_dict(dict(zip(model.state_dict(), make_weights(hidden))))
+    return model.to(device)
+
+
+def minigrad_optimizer(model: Any, optimizer: str) -> Any:
+    if optimizer == "sgd":
+        return mg.optim.SGD(model.parameters(), lr=LR_SGD)
+    return mg.optim.Adam(model.parameters(), lr=LR_ADAM, betas=BETAS, eps=EPS)
+
+
+def minigrad_step(device: str, hidden: tuple, batch: int, optimizer: str) -> Callable[[], Any]:
+    model = minigrad_model(hidden, device)
+    opt = minigrad_optimizer(model, optimizer)
+    x, t = make_data(batch)
+    xd, td = mg.tensor(x, device=device), mg.tensor(t, device=device)
+
+    def step() -> Any:
         opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
+        loss = F.cross_entropy(model(xd), td)
+        loss.backward()
         opt.step()
+        return loss
 
     return step
 
 
+def torch_step(torch: Any, device: str, hidden: tuple, batch: int, optimizer: str) -> Callable[[], Any]:
+    sizes, layers = (IN, *hidden, OUT), []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    with torch.no_grad():
+        for p, w in zip(model.parameters(), make_weights(hidden)):
+            p.copy_(torch.from_numpy(w))
+    model = model.to(device)
+    if optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=LR_SGD)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=LR_ADAM, betas=BETAS, eps=EPS)
+    x, t = make_data(batch)
+    xd, td = torch.from_numpy(x).to(device), torch.from_numpy(t).to(device)
+
+    def step() -> Any:
+        opt.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.cross_entropy(model(xd), td)
+        loss.backward()
+        opt.step()
+        return loss.detach()
+
+    return step
+
+
+def to_float(v: Any) -> float:
+    v = getattr(v, "_data", v)
+    return float(v.item() if hasattr(v, "item") else v)
+
+
+def check_agreement(steps: Dict[str, Callable[[], Any]], label: str) -> None:
+    """All start from the same weights and data, so their losses must agree step by step."""
+    for k in range(3):
+        losses = {name: to_float(fn()) for name, fn in steps.items()}
+        ref = losses["floor"]
+        for name, v in losses.items():
+            if not abs(v - ref) <= 2e-4 * max(1.0, abs(ref)):
+                raise SystemExit(f"{label}: step {k}: {name} loss {v} disagrees with the floor's {ref}")
+
+
+def timed(steps: Dict[str, Callable[[], Any]], sync: Callable[[], None], rounds: int, repeat: int,
+          warm: int = 3) -> Dict[str, float]:
+    """Median seconds per step of each contender; the order rotates each round."""
+    times: Dict[str, list] = {name: [] for name in steps}
+    names = list(steps)
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            fn = steps[name]
+            for _ in range(warm):
+                fn()
+            sync()
+            t0 = time.perf_counter()
+            for _ in range(repeat):
+                fn()
+            sync()
+            times[name].append((time.perf_counter() - t0) / repeat)
+    return {name: statistics.median(v) for name, v in times.items()}
+
+
+def load_train(n: int) -> tuple:
+    try:
+        x, y = mg.data.MNIST(split="train").arrays
+        return np.ascontiguousarray(x[:n], dtype=np.float32), np.asarray(y[:n], dtype=np.int64), "MNIST"
+    except FileNotFoundError:
+        rng = np.random.default_rng(0)
+        return rng.random((n, IN), dtype=np.float32), rng.integers(0, OUT, n).astype(np.int64), "random"
+
+
+def train_epochs(xp: Any, device: str, sync: Callable[[], None], batch: int, rounds: int) -> None:
+    """One epoch of fit() over a device DataLoader vs the floor's own shuffled epoch on the device."""
+    x, y, source = load_train(50000)
+    floor = Floor(xp, make_weights((100,)), "sgd")
+    xd, yd = xp.asarray(x), xp.asarray(y)
+    rows = xp.arange(batch)
+
+    def floor_epoch() -> None:
+        order = xp.random.permutation(len(x))
+        loss_sum = correct = 0
+        for i in range(0, len(x) - batch + 1, batch):  # whole batches only, as the loader below
+            idx = order[i:i + batch]
+            loss_sum = loss_sum + floor.step(xd[idx], yd[idx], rows)
+        float(loss_sum)  # the epoch's one read-back, as fit's monitor
+        del correct
+
+    model = minigrad_model((100,), device)
+    opt = minigrad_optimizer(model, "sgd")
+    loader = mg.data.DataLoader(mg.data.TensorDataset(x, y), batch_size=batch, shuffle=True, drop_last=True,
+                                seed=0, device=device)
+
+    def minigrad_epoch() -> None:
+        mg.train.fit(model, F.cross_entropy, opt, loader, epochs=1, quiet=True)
+
+    med = timed({"floor": floor_epoch, "minigrad fit": minigrad_epoch}, sync, rounds, 1, warm=1)
+    print(f"\n{source}, 50,000 images per epoch, batch {batch}, 784-100-10 SGD: medians of {rounds} epochs")
+    for name, t in med.items():
+        print(f"  {name:13s} {50000 / t:12,.0f} samples/s   {t * 1e3:8.1f} ms/epoch")
+    print(f"  time ratio minigrad fit / floor = {med['minigrad fit'] / med['floor']:.2f}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--batch", type=int, default=256)
-    p.add_argument("--hidden", type=int, default=1024)
+    p.add_argument("--rounds", type=int, default=15)
+    p.add_argument("--repeat", type=int, default=20)
+    p.add_argument("--train", action="store_true", help="also time one epoch of fit() on the device")
+    p.add_argument("--xp", choices=("cupy", "numpy"), default="cupy")
     args = p.parse_args()
-    if not mg.cuda.is_available():
-        print("no CUDA GPU: nothing to measure")
-        return
-    results = {"minigrad cuda": timed(minigrad_step("cuda", args.batch, args.hidden), mg.cuda.synchronize),
-               "minigrad cpu": timed(minigrad_step("cpu", args.batch, args.hidden), lambda: None, rounds=5,
-                                     repeat=5)}
+    if args.xp == "cupy":
+        if not mg.cuda.is_available():
+            print("no CUDA GPU: nothing to measure (try --xp numpy for a CPU check of the floor)")
+            return
+        import cupy as xp
+
+        device, sync = "cuda", mg.cuda.synchronize
+        xp.random.seed(0)
+    else:
+        xp, device, sync = np, "cpu", lambda: None
     try:
         import torch
 
-        torch.manual_seed(0)
-        model = torch.nn.Sequential(torch.nn.Linear(784, args.hidden), torch.nn.ReLU(),
-                                    torch.nn.Linear(args.hidden, args.hidden), torch.nn.ReLU(),
-                                    torch.nn.Linear(args.hidden, 10)).cuda()
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        x = torch.randn(args.batch, 784, device="cuda")
-        y = torch.randint(0, 10, (args.batch,), device="cuda")
-
-        def tstep() -> None:
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(x), y).backward()
-            opt.step()
-
-        results["torch cuda"] = timed(tstep, torch.cuda.synchronize)
+        if device == "cuda" and not torch.cuda.is_available():
+            torch = None
+        if torch is not None:
+            torch.backends.cuda.matmul.allow_tf32 = False  # the same float32 arithmetic as the others
     except ImportError:
-        pass
-    print(f"MLP 784-{args.hidden}-{args.hidden}-10 Adam step, batch {args.batch}; medians")
-    for name, t in results.items():
-        print(f"{name:15s} {t * 1e3:9.3f} ms/step")
-    if "torch cuda" in results:
-        print(f"minigrad cuda / torch cuda = {results['minigrad cuda'] / results['torch cuda']:.2f}")
+        torch = None
+    if device == "cuda":
+        import cupy
+
+        print(f"GPU: {cupy.cuda.runtime.getDeviceProperties(0)['name'].decode()}; CuPy {cupy.__version__}"
+              + (f"; torch {torch.__version__}" if torch is not None else ""))
+    print(f"training step, medians of {args.rounds} rounds x {args.repeat} steps; ms/step and ratios")
+    print(f"{'MLP':>22s} {'batch':>5s} {'opt':>4s} {'floor':>8s} {'torch':>8s} {'minigrad':>8s}"
+          f" {'mg/floor':>8s} {'mg/torch':>8s}")
+    for hidden, batch, optimizer in CONFIGS:
+        if device == "cpu" and (batch > 256 or max(hidden) > 1024):
+            continue  # a CPU check of the arithmetic, not a race: the big ones would take minutes
+        label = "-".join(map(str, (IN, *hidden, OUT)))
+        steps = {"floor": floor_step(xp, hidden, batch, optimizer)}
+        if torch is not None:
+            steps["torch"] = torch_step(torch, device, hidden, batch, optimizer)
+        steps["minigrad"] = minigrad_step(device, hidden, batch, optimizer)
+        check_agreement(steps, f"{label} batch {batch} {optimizer}")
+        med = timed(steps, sync, args.rounds, args.repeat)
+        tt = med.get("torch", float("nan"))
+        print(f"{label:>22s} {batch:5d} {optimizer:>4s} {med['floor'] * 1e3:8.3f} {tt * 1e3:8.3f}"
+              f" {med['minigrad'] * 1e3:8.3f} {med['minigrad'] / med['floor']:8.2f} {med['minigrad'] / tt:8.2f}",
+              flush=True)
+    if args.train:
+        for batch in (64, 256):
+            train_epochs(xp, device, sync, batch, max(3, args.rounds // 3))
 
 
 if __name__ == "__main__":

@@ -243,3 +243,48 @@ def test_cuda_torch_dlpack_if_torch_has_cuda():
     tt = torch.from_dlpack(t)
     tt[1] = 2.0
     assert t[1].item() == 2.0
+
+
+_SPIN_SOURCE = r"""
+extern "C" __global__ void minigrad_test_spin(long long cycles) {
+    long long start = clock64();
+    while (clock64() - start < cycles) { }
+}
+"""
+
+
+@needs_cuda
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+def test_cuda_training_step_never_waits_for_the_gpu(optimizer):
+    """No host round-trip in the hot loop: a whole training step (forward, cross-entropy,
+    backward, optimizer step, zero_grad) only queues GPU work.  A one-thread kernel keeps the GPU
+    busy for about a second; if any part of the steps read a value back (a device sync), the
+    steps could only return after that kernel ended, so the event recorded behind it would be
+    done.  The assertion is about ordering, not time."""
+    import cupy
+
+    mg.manual_seed(0)
+    model = mg.nn.Sequential(mg.nn.Linear(20, 16), mg.nn.ReLU(), mg.nn.Linear(16, 3)).to("cuda")
+    extra = {"momentum": 0.9, "weight_decay": 1e-4} if optimizer == "SGD" else {"weight_decay": 1e-4}
+    opt = getattr(mg.optim, optimizer)(model.parameters(), lr=0.01, **extra)
+    x, y = mg.randn(8, 20, device="cuda"), mg.randint(0, 3, (8,), device="cuda")
+
+    def step():
+        opt.zero_grad()
+        loss = mg.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step()
+    mg.cuda.synchronize()  # kernels compiled and optimizer state made before the busy kernel
+    spin = cupy.RawKernel(_SPIN_SOURCE, "minigrad_test_spin")
+    spin((1,), (1,), (np.int64(2_000_000_000),))  # ~1 s at 2 GHz
+    busy = cupy.cuda.Event()
+    busy.record()
+    for _ in range(3):
+        loss = step()
+    still_busy = not busy.done
+    mg.cuda.synchronize()
+    assert still_busy, "a training step waited for earlier GPU work: something in it reads a value back to the host"
+    assert busy.done and np.isfinite(loss.item())
