@@ -106,24 +106,40 @@ def is_cuda_array(array: Any) -> bool:
     return _cupy is not None and isinstance(array, _cupy.ndarray)
 
 
+def is_read_only(array: Any) -> bool:
+    """Whether writing into ``array`` would be wrong: NumPy marks read-only arrays (broadcast
+    views among them); CuPy has no such flag, so there a broadcast view (a stride of 0 over more
+    than one element, where a write would land on shared memory) counts as read-only."""
+    if array.__class__ is HostArray or not is_cuda_array(array):
+        return not array.flags.writeable
+    return any(stride == 0 and n > 1 for stride, n in zip(array.strides, array.shape))
+
+
 def device_of(array: Any) -> Device:
     if array.__class__ is HostArray or not is_cuda_array(array):
         return CPU
     return Device("cuda", array.device.id)
 
 
+def cuda_device(dev: Device) -> Any:
+    """CuPy's context for ``dev`` (``with cuda_device(dev): ...`` makes arrays there), after
+    checking that the GPU exists, so a wrong index is named in the error."""
+    cp = cupy_module()
+    index = dev.index or 0
+    count = cp.cuda.runtime.getDeviceCount()
+    if index >= count:
+        raise RuntimeError(f"device {dev} requested but only {count} CUDA GPU(s) exist")
+    return cp.cuda.Device(index)
+
+
 def move(array: Any, dev: Device) -> Any:
     """Copy ``array`` to ``dev`` (no copy when it is already there)."""
     if dev.type == "cpu":
         return array.get() if is_cuda_array(array) else array
-    cp = cupy_module()
-    index = dev.index or 0
-    if index >= cp.cuda.runtime.getDeviceCount():
-        raise RuntimeError(f"device {dev} requested but only {cp.cuda.runtime.getDeviceCount()} CUDA GPU(s) exist")
-    if is_cuda_array(array) and array.device.id == index:
+    if is_cuda_array(array) and array.device.id == (dev.index or 0):
         return array
-    with cp.cuda.Device(index):
-        return cp.asarray(array)
+    with cuda_device(dev):
+        return _cupy.asarray(array)
 
 
 def from_host(array: Any, dev: Device) -> Any:

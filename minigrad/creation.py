@@ -87,7 +87,7 @@ def _filled(size: tuple, fill: Any, dtype: Any, device: Any, requires_grad: bool
     if dev.type == "cpu":
         arr = numpy.full(size, fill, dtype=dt)
     else:
-        with xp.cuda.Device(dev.index or 0):
+        with _device.cuda_device(dev):
             arr = xp.full(size, fill, dtype=dt)
     t = _make(arr, False, None)
     if requires_grad:
@@ -165,17 +165,23 @@ def _random_tensor(draw: str, size: tuple, dtype: Any, device: Any, requires_gra
     dt = _dtypes.as_dtype(dtype)
     if draw != "int" and dt.kind != "f":
         raise TypeError(f"{'rand' if draw == 'uniform' else 'randn'} needs a floating point dtype, got {dt}")
-    gen = _random.generator(dev)
-    if draw == "uniform":
-        arr = gen.random(size, dtype=dt) if dt.kind == "f" and dt.itemsize >= 4 else gen.random(size).astype(dt)
-    elif draw == "normal":
-        arr = gen.standard_normal(size, dtype=dt) if dt.itemsize >= 4 else gen.standard_normal(size).astype(dt)
+    if dev.type == "cpu":
+        arr = _draw(_random.generator(dev), draw, size, dt, **kw)
     else:
-        arr = gen.integers(kw["low"], kw["high"], size=size, dtype=dt)
+        with _device.cuda_device(dev):  # CuPy draws on the current GPU
+            arr = _draw(_random.generator(dev), draw, size, dt, **kw)
     t = _make(arr, False, None)
     if requires_grad:
         t.requires_grad = True
     return t
+
+
+def _draw(gen: Any, draw: str, size: tuple, dt: Any, **kw: Any) -> Any:
+    if draw == "uniform":
+        return gen.random(size, dtype=dt) if dt.itemsize >= 4 else gen.random(size).astype(dt)
+    if draw == "normal":
+        return gen.standard_normal(size, dtype=dt) if dt.itemsize >= 4 else gen.standard_normal(size).astype(dt)
+    return gen.integers(kw["low"], kw["high"], size=size, dtype=dt)
 
 
 def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -212,4 +218,9 @@ def randn_like(t: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
 def randperm(n: int, device: Any = None) -> Tensor:
     """A random permutation of 0..n-1 (int64)."""
     dev = _device.device(device)
-    return _make(_random.generator(dev).permutation(n).astype("int64"), False, None)
+    if dev.type == "cpu":
+        return _make(_random.generator(dev).permutation(n).astype("int64"), False, None)
+    with _device.cuda_device(dev):
+        # CuPy's Generator has no permutation(): the order that sorts n uniform draws is a
+        # uniformly random permutation (ties among float64 draws are vanishingly rare).
+        return _make(_random.generator(dev).random(n).argsort().astype("int64"), False, None)

@@ -36,7 +36,7 @@ _ONES: dict = {}
 
 def _one(a: Any) -> Any:
     """A read-only array of ones shaped like the (one-element) array ``a``: dL/dL = 1."""
-    key = (a.__class__, a.dtype, a.shape, getattr(a, "device", None))
+    key = (a.__class__, a.dtype, a.shape, a.device.id if is_cuda_array(a) else None)  # CuPy devices are unhashable
     one = _ONES.get(key)
     if one is None:
         one = _ONES[key] = array_module(a).ones(a.shape, dtype=a.dtype)

@@ -28,9 +28,11 @@ def normalize_index(x: Tensor, index: Any) -> tuple:
         if isinstance(i, Tensor):
             if i.dtype.kind not in "iub":
                 raise IndexError(f"tensors used as indices must be integer or bool tensors, got dtype {i.dtype}")
-            if is_cuda_array(i._data) != is_cuda_array(x._data):
-                raise IndexError(f"index tensor is on {i.device} but the indexed tensor is on {x.device}")
-            out.append(i._data)
+            if is_cuda_array(i._data) and not is_cuda_array(x._data):
+                raise IndexError(f"index tensor is on {i.device} but the indexed tensor is on {x.device}: "
+                                 "indices must be on the CPU or on the indexed tensor's device")
+            # A CPU index into a CUDA tensor is copied over, as in PyTorch.
+            out.append(i._data if is_cuda_array(i._data) or not is_cuda_array(x._data) else xp.asarray(i._data))
         elif isinstance(i, (list, tuple)) or hasattr(i, "__array_interface__") or hasattr(i, "__cuda_array_interface__"):
             arr = xp.asarray(i)
             if arr.size == 0 and arr.dtype != bool:  # [] parses as float; an empty bool mask stays a mask

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .._device import array_module
+from .._device import array_module, is_read_only
 from ..autograd.function import _tape_position, last_inplace_change
 from ..autograd.grad_mode import GradMode
 from ..tensor import Tensor, _make
@@ -67,7 +67,7 @@ def _apply_inplace(t: Tensor, op: str, out_of_place: Callable[[Tensor], Tensor],
     else:
         if isinstance(operand, Tensor) and operand._data.__class__ is not t._data.__class__:
             raise RuntimeError(f"{op}: tensors on different devices: {t.device} and {operand.device}")
-        if not t._data.flags.writeable:
+        if is_read_only(t._data):
             raise RuntimeError(f"{op}: this tensor (shape {t.shape}) is a read-only broadcast view; clone() it first")
         try:
             in_place(t._data)
