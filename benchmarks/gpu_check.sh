@@ -1,31 +1,49 @@
 #!/usr/bin/env bash
 # One prepared run for a machine with a CUDA GPU (CuPy installed, the repo not pip-installed):
-# every test case that runs on CUDA (pytest -k cuda), the GPU timings, and the command on CUDA.
+#   tests   every test case that runs on CUDA (pytest -k cuda)
+#   bench   benchmarks/bench_gpu.py --train (minigrad vs a CuPy floor vs PyTorch CUDA)
+#   command minigrad train on CUDA: digits (the default job) and 2 MNIST epochs
+#   recipe  the >= 98.5% MNIST recipe of docs/results.md on CUDA, timed (needs MNIST)
+# STEPS picks them (default "tests bench command"); the later steps run only if the tests pass.
 # Everything goes under ${OUT:-gpu-check}/, written as it goes, so a run cut short still reports.
-#   usage:  MINIGRAD_DATA=<dir with mnist/> bash benchmarks/gpu_check.sh
+#   usage:  MINIGRAD_DATA=<dir with mnist/> [STEPS="tests bench recipe"] bash benchmarks/gpu_check.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT="${OUT:-gpu-check}"
+STEPS=" ${STEPS:-tests bench command} "
 mkdir -p "$OUT"
 export PYTHONPATH="$PWD" PYTHONUNBUFFERED=1 HYPOTHESIS_PROFILE=ci
+TIMEFORMAT='%R s wall'
 {
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   python3 -c "import sys, numpy, cupy; print(sys.version.split()[0], 'numpy', numpy.__version__, 'cupy', cupy.__version__)"
   python3 -m minigrad info
 } > "$OUT/env.txt" 2>&1
 cat "$OUT/env.txt"
-# pytest-xdist / pytest-timeout where installed (they are on the lent GPU machines)
-extra=()
-python3 -c "import xdist" 2>/dev/null && extra+=(-n 8)
-python3 -c "import pytest_timeout" 2>/dev/null && extra+=(--timeout 120)
-timeout "${TESTS_S:-200}" python3 -m pytest -p no:cacheprovider -rfEs --tb=short "${extra[@]}" -k cuda tests \
-  > "$OUT/tests.txt" 2>&1
-echo "tests exit $?"; tail -n 5 "$OUT/tests.txt"
-timeout "${BENCH_S:-120}" python3 benchmarks/bench_gpu.py --train > "$OUT/bench-gpu.txt" 2>&1
-echo "bench exit $?"; cat "$OUT/bench-gpu.txt"
-TIMEFORMAT='%R s wall'
-{
-  time timeout 60 python3 -m minigrad train --device cuda --plot none
-  time timeout 90 python3 -m minigrad train --dataset mnist --device cuda --epochs 2 --plot none
-} > "$OUT/train-cuda.txt" 2>&1
-echo "train exit $?"; cat "$OUT/train-cuda.txt"
+if [[ "$STEPS" == *" tests "* ]]; then
+  extra=()  # pytest-xdist / pytest-timeout where installed (they are on the lent GPU machines)
+  python3 -c "import xdist" 2>/dev/null && extra+=(-n 8)
+  python3 -c "import pytest_timeout" 2>/dev/null && extra+=(--timeout 120)
+  timeout "${TESTS_S:-200}" python3 -m pytest -p no:cacheprovider -rfEs --tb=short "${extra[@]}" -k cuda tests \
+    > "$OUT/tests.txt" 2>&1
+  status=$?
+  echo "tests exit $status"; grep -E "^(FAILED|ERROR)|passed|failed" "$OUT/tests.txt" | tail -n 30
+  [ "$status" -eq 0 ] || exit 1
+fi
+if [[ "$STEPS" == *" bench "* ]]; then
+  timeout "${BENCH_S:-120}" python3 benchmarks/bench_gpu.py --train > "$OUT/bench-gpu.txt" 2>&1
+  echo "bench exit $?"; cat "$OUT/bench-gpu.txt"
+fi
+if [[ "$STEPS" == *" command "* ]]; then
+  {
+    time timeout 60 python3 -m minigrad train --device cuda --plot none
+    time timeout 90 python3 -m minigrad train --dataset mnist --device cuda --epochs 2 --plot none
+  } > "$OUT/train-cuda.txt" 2>&1
+  echo "command exit $?"; tail -n 8 "$OUT/train-cuda.txt"
+fi
+if [[ "$STEPS" == *" recipe "* ]]; then
+  { time timeout "${RECIPE_S:-240}" python3 -m minigrad train --dataset mnist --hidden 512,512 --activation relu \
+      --dropout 0.25 --optimizer adam --lr 1e-3 --batch-size 128 --epochs 30 --augment --lr-schedule cosine \
+      --device cuda --plot "$OUT/recipe-curves.png"; } > "$OUT/recipe-cuda.txt" 2>&1
+  echo "recipe exit $?"; tail -n 6 "$OUT/recipe-cuda.txt"
+fi

@@ -288,3 +288,88 @@ def test_cuda_training_step_never_waits_for_the_gpu(optimizer):
     mg.cuda.synchronize()
     assert still_busy, "a training step waited for earlier GPU work: something in it reads a value back to the host"
     assert busy.done and np.isfinite(loss.item())
+
+
+# -- cross_entropy's fused CUDA kernels against a NumPy reference ------------------------------
+
+
+def _ce_reference(x, t, ignore_index, reduction):
+    """Per-row -log softmax(x)[t] in float64; ignored rows 0; 'mean' over the rows that count."""
+    x = x.astype(np.float64)
+    lse = x.max(1) + np.log(np.exp(x - x.max(1, keepdims=True)).sum(1))
+    counts = t != ignore_index
+    rows = np.where(counts, lse - x[np.arange(len(t)), np.where(counts, t, 0)], 0.0)
+    p = np.exp(x - lse[:, None])
+    onehot = np.eye(x.shape[1])[np.where(counts, t, 0)] * counts[:, None]
+    dx = (p - onehot) * counts[:, None]  # d(Σ rows)/dx
+    if reduction == "none":
+        return rows, dx
+    if reduction == "sum":
+        return rows.sum(), dx
+    return rows.sum() / counts.sum(), dx / counts.sum()
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ignore", [False, True])
+def test_cross_entropy_matches_reference_on_device(device, reduction, dtype, ignore):
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((37, 11)) * 4).astype(dtype)
+    x[0, 3] = 80.0  # a confident row: log-sum-exp must not overflow
+    t = rng.integers(0, 11, 37)
+    if ignore:
+        t[[1, 5, 6]] = -100
+    xt = mg.tensor(x, device=device, requires_grad=True)
+    loss = mg.nn.functional.cross_entropy(xt, mg.tensor(t, device=device), reduction=reduction)
+    want, dx = _ce_reference(x, t, -100, reduction)
+    assert loss.device == device and loss.dtype == dtype
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(host(loss), want, **tol)
+    seed = np.linspace(0.5, 1.5, len(t)).astype(dtype) if reduction == "none" else np.asarray(2.0, dtype)
+    loss.backward(mg.tensor(seed, device=device))
+    want_dx = dx * (seed[:, None] if reduction == "none" else seed)
+    np.testing.assert_allclose(host(xt.grad), want_dx, **tol)
+
+
+def test_cross_entropy_ignore_index_inside_range_and_spatial_on_device(device):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 5, 2, 2))
+    t = rng.integers(0, 5, (3, 2, 2))
+    t[0, 0, 1] = 2
+    xt = mg.tensor(x, device=device, requires_grad=True)
+    loss = mg.nn.functional.cross_entropy(xt, mg.tensor(t, device=device), ignore_index=2)
+    rows_x, rows_t = x.transpose(0, 2, 3, 1).reshape(-1, 5), t.reshape(-1)
+    want, dx = _ce_reference(rows_x, rows_t, 2, "mean")
+    np.testing.assert_allclose(host(loss), want, rtol=1e-12)
+    loss.backward()
+    np.testing.assert_allclose(host(xt.grad), dx.reshape(3, 2, 2, 5).transpose(0, 3, 1, 2), rtol=1e-10, atol=1e-14)
+
+
+def test_cross_entropy_all_ignored_is_nan_like_torch(device):
+    x = mg.zeros(4, 3, dtype=mg.float64, device=device, requires_grad=True)
+    loss = mg.nn.functional.cross_entropy(x, mg.tensor([-100] * 4, device=device))
+    assert np.isnan(host(loss))
+    total = mg.nn.functional.cross_entropy(x, mg.tensor([-100] * 4, device=device), reduction="sum")
+    assert host(total) == 0.0
+
+
+def test_cross_entropy_gradcheck_and_second_derivatives_on_device(device):
+    rng = np.random.default_rng(5)
+    x = mg.tensor(rng.standard_normal((4, 3)), dtype=mg.float64, device=device, requires_grad=True)
+    t = mg.tensor([0, 2, -100, 1], device=device)
+    for reduction in ("mean", "sum", "none"):
+        fn = lambda a: mg.nn.functional.cross_entropy(a, t, reduction=reduction)  # noqa: E731
+        assert gradcheck(fn, [x])
+        assert gradgradcheck(fn, [x])
+
+
+@needs_cuda
+def test_cuda_cross_entropy_out_of_range_target_gives_nan_rows():
+    """On the GPU a bad target cannot raise without a host round trip: its row is NaN instead."""
+    x = mg.zeros(3, 4, device="cuda", requires_grad=True)
+    loss = mg.nn.functional.cross_entropy(x, mg.tensor([0, 7, 1], device="cuda"), reduction="none")
+    got = host(loss)
+    assert np.isnan(got[1]) and np.isfinite(got[[0, 2]]).all()
+    loss.sum().backward()
+    g = host(x.grad)
+    assert np.isnan(g[1]).all() and np.isfinite(g[[0, 2]]).all()

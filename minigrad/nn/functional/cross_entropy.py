@@ -17,6 +17,7 @@ from ...ops.reduction import sum as _sum
 from ...ops.shape import permute, reshape
 from ...tensor import Tensor, _make
 from ._common import REDUCTIONS, check_input, check_reduction, same_device
+from ._cuda_cross_entropy import CudaCrossEntropy
 
 
 class _Prepared:
@@ -26,7 +27,7 @@ class _Prepared:
     (n·C + t_n): a 1-D gather/scatter is much cheaper than indexing with (rows, t).
     """
 
-    __slots__ = ("t", "flat", "valid", "w_rows", "wvec", "denom", "bad", "reduction", "eps")
+    __slots__ = ("t", "flat", "valid", "w_rows", "wvec", "denom", "reduction", "eps")
 
 
 _aranges: dict = {}  # (M, step, device) -> [0, step, 2·step, ...) of length M, shared by calls
@@ -71,22 +72,15 @@ def _prepare_indices(t: Any, n_classes: int, ignore_index: int, weight: Any, op:
     denom = Σ w_n, the divisor of reduction='mean' (PyTorch's rule).
     """
     out = _Prepared()
-    out.bad = None
     valid = flat = None
     if t.dtype.kind == "u" and t.dtype.itemsize == 8:
         t = t.astype("int64")  # uint64 + int64 row offsets would promote to float
     if t.__class__ is HostArray and t.size and not 0 <= ignore_index < n_classes:
         flat = _checked_flat_index(t, n_classes)  # None: some target is out of range (or ignored)
     if flat is None:
-        if t.__class__ is not HostArray and weight is None and not 0 <= ignore_index < n_classes:
-            # On the GPU, checking the targets on the host would cost a device->host copy per batch.
-            # Out-of-range targets make their rows' losses NaN instead (visible, never silently wrong),
-            # and are replaced by 0 so no memory outside the row is read.
-            xp = array_module(t)
-            bad = _unsigned(t) >= n_classes
-            out.bad = bad
-            t = xp.where(bad, 0, t)
-        elif t.size and (_unsigned(t).max() >= n_classes or 0 <= ignore_index < n_classes):
+        # (On a GPU this reads the check back to the host: cross_entropy's common case avoids it
+        # with its fused kernels; class weights, label smoothing and nll_loss come here.)
+        if t.size and (_unsigned(t).max() >= n_classes or 0 <= ignore_index < n_classes):
             xp = array_module(t)
             valid = t != ignore_index
             bad = valid & ((t < 0) | (t >= n_classes))
@@ -135,8 +129,6 @@ class CrossEntropyIndices(Function):
         self.exp, self.norm = e, s  # p = e / s, formed in backward only
         log_s = xp.log(s)
         nll = log_s.reshape(m) - shifted.take(prep.flat)  # -log p_{n, t_n} (take reads the array as 1-D)
-        if prep.bad is not None:  # (GPU) rows whose target is out of range
-            nll = xp.where(prep.bad, xp.nan, nll)
         if prep.w_rows is not None:
             nll = nll * prep.w_rows
         if eps > 0:
@@ -297,6 +289,9 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     """
     op = "cross_entropy"
     if weight is None and label_smoothing == 0.0 and reduction in REDUCTIONS and _plain_indices(input, target):
+        if is_cuda_array(input._data) and input.shape[1]:  # two fused kernels, no host round trip
+            return CudaCrossEntropy.apply(input, target._data, int(ignore_index), reduction)
+
         # The common case, (N, C) logits and (N,) indices, without the general reshaping.
         a = input._data
         prep = _prepare_indices(target._data, a.shape[1], int(ignore_index), None, op, a.shape, a.dtype)
@@ -325,9 +320,12 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
             return total
         rows = x2.shape[0]
         return total / rows if rows else total * float("nan")
-    prep = _prepare_indices(t2, c, int(ignore_index), w, op, tuple(input.shape), input.dtype)
-    prep.reduction, prep.eps = reduction, float(label_smoothing)
-    out = CrossEntropyIndices.apply(x2, prep)
+    if w is None and label_smoothing == 0.0 and c and is_cuda_array(x2._data):
+        out = CudaCrossEntropy.apply(x2, t2, int(ignore_index), reduction)
+    else:
+        prep = _prepare_indices(t2, c, int(ignore_index), w, op, tuple(input.shape), input.dtype)
+        prep.reduction, prep.eps = reduction, float(label_smoothing)
+        out = CrossEntropyIndices.apply(x2, prep)
     if reduction == "none":
         out = reshape(out, _class_free_shape(input))
     return out
