@@ -48,3 +48,13 @@ def test_monitored_floor_reports_the_loss_and_correct_count():
     w1, b1, w2, b2 = ws
     logits = np.maximum(x @ w1.T + b1, 0) @ w2.T + b2
     assert int(correct) == int((logits.argmax(1) == t).sum())
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_gpu_benchmark_floor_agrees_with_minigrad_on_the_cpu(optimizer):
+    """bench_gpu's hand-written floor, run with NumPy, follows minigrad step by step (two layers,
+    so the backward's hidden-layer branch is exercised), as it must on the GPU."""
+    bench_gpu = pytest.importorskip("bench_gpu")
+    steps = {"floor": bench_gpu.floor_step(np, (16, 8), 12, optimizer),
+             "minigrad": bench_gpu.minigrad_step("cpu", (16, 8), 12, optimizer)}
+    bench_gpu.check_agreement(steps, optimizer)  # raises SystemExit on a disagreement
