@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _device
-
-_kernels: dict = {}
+from ..ops._cuda_kernels import elementwise_kernel
 
 # The gradient the update uses: sign flip for maximize, then the L2 penalty.
 _EFFECTIVE_GRAD = """
@@ -46,14 +44,7 @@ exp_avg_sq = (T)v;
 """
 
 
-def _kernel(name: str, in_params: str, out_params: str, body: str) -> Any:
-    key = (name, in_params, out_params, body)
-    k = _kernels.get(key)
-    if k is None:
-        cp = _device.cupy_module()
-        k = cp.ElementwiseKernel(in_params, out_params, body, "minigrad_" + name)
-        _kernels[key] = k
-    return k
+_kernel = elementwise_kernel
 
 
 def sgd(p: Any, g: Any, buf: Any, lr: float, momentum: float, dampening: float, weight_decay: float,

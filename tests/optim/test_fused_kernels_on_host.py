@@ -1,82 +1,24 @@
 """The fused CUDA update kernels (minigrad/optim/_fused.py), checked without a GPU.
 
-Each kernel body is CUDA C++ for one element.  Here every body is compiled as plain C++
-with a host compiler (T = double), wrapped in a loop over the elements, and a stand-in
-for ``cupy.ElementwiseKernel`` runs it on NumPy arrays.  The optimizers are then driven
+Each kernel body is CUDA C++ for one element; tests/_host_kernels.py compiles every body as
+plain C++ with a host compiler (T = double), wrapped in a loop over the elements, and runs it
+on NumPy arrays in place of ``cupy.ElementwiseKernel``.  The optimizers are then driven
 through their CUDA branch and must reproduce the CPU path's trajectories.  Skipped when
 no C++ compiler is found; the real GPU check is in test_optim_first_order.py.
 """
 from __future__ import annotations
-
-import ctypes
-import hashlib
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
 
 import minigrad as mg
 from minigrad import _device, optim
+from minigrad.ops import _cuda_kernels
 from minigrad.optim import _fused
 
-CXX = shutil.which("g++") or shutil.which("clang++")
+from _host_kernels import CXX, HostCupy
+
 pytestmark = pytest.mark.skipif(CXX is None, reason="no C++ compiler to build the kernels on the host")
-
-
-def _signature(in_params: str, out_params: str) -> list:
-    """[(C type, name, is_array, is_output)] for the kernel's parameters, inputs then outputs."""
-    out = []
-    for spec, is_out in ((in_params, False), (out_params, True)):
-        for item in spec.split(","):
-            typ, name = item.split()
-            out.append((typ, name, typ == "T", is_out))
-    return out
-
-
-def _c_function(fname: str, in_params: str, out_params: str, body: str) -> str:
-    sig = _signature(in_params, out_params)
-    args = []
-    for typ, name, is_array, _ in sig:
-        args.append(f"T* {name}_arr" if is_array else ("double " if typ == "float64" else "int ") + name)
-    binds = []
-    for typ, name, is_array, is_out in sig:
-        if is_array:
-            binds.append(f"T& {name} = {name}_arr[i];" if is_out else f"const T {name} = {name}_arr[i];")
-    return (f'extern "C" void {fname}({", ".join(args)}, long n) {{\n'
-            f'  for (long i = 0; i < n; ++i) {{\n    {" ".join(binds)}\n{body}\n  }}\n}}\n')
-
-
-class _Recorder:
-    """Stands in for the cupy module: records the kernels, later runs them through ctypes."""
-
-    def __init__(self):
-        self.kernels = {}
-        self.lib = None
-
-    def ElementwiseKernel(self, in_params, out_params, body, name):  # noqa: N802 (cupy's name)
-        key = hashlib.sha1((in_params + out_params + body).encode()).hexdigest()[:16]
-        self.kernels.setdefault(key, (in_params, out_params, body))
-        rec = self
-
-        class Kernel:
-            def __call__(self, *args):
-                if rec.lib is None:  # still recording
-                    return
-                fn = getattr(rec.lib, "k_" + key)
-                sig = _signature(in_params, out_params)
-                c_args = []
-                n = None
-                for (typ, _, is_array, _), a in zip(sig, args):
-                    if is_array:
-                        assert a.dtype == np.float64 and a.flags.c_contiguous
-                        n = a.size
-                        c_args.append(a.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))
-                    else:
-                        c_args.append(ctypes.c_double(a) if typ == "float64" else ctypes.c_int(int(a)))
-                fn(*c_args, ctypes.c_long(n))
-
-        return Kernel()
 
 
 def _every_variant(rec):
@@ -101,19 +43,12 @@ def _every_variant(rec):
 
 @pytest.fixture(scope="module")
 def host_kernels(tmp_path_factory):
-    rec = _Recorder()
+    rec = HostCupy()
     mp = pytest.MonkeyPatch()
     mp.setattr(_device, "cupy_module", lambda: rec)
-    mp.setattr(_fused, "_kernels", {})
+    mp.setattr(_cuda_kernels, "_kernels", {})
     _every_variant(rec)  # the calls do nothing yet: the library does not exist
-    d = tmp_path_factory.mktemp("kernels")
-    src = ["#include <cmath>", "using std::sqrt; using std::fabs;", "typedef double T;"]
-    src += [_c_function("k_" + key, *spec) for key, spec in rec.kernels.items()]
-    (d / "k.cpp").write_text("\n".join(src))
-    proc = subprocess.run([CXX, "-O1", "-shared", "-fPIC", "-o", str(d / "k.so"), str(d / "k.cpp")],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    rec.lib = ctypes.CDLL(str(d / "k.so"))
+    rec.build(tmp_path_factory.mktemp("kernels"))
     yield rec
     mp.undo()
 

@@ -25,6 +25,7 @@ from typing import Any
 from ... import _device
 from ...autograd.function import Function
 from ...autograd.grad_mode import GradMode
+from ...ops._cuda_kernels import elementwise_kernel
 from ...ops._util import constant
 from ...ops.activation import softmax
 from ...ops.shape import reshape
@@ -32,7 +33,6 @@ from ...tensor import Tensor, _make
 
 _NAN = "__longlong_as_double(0x7ff8000000000000ULL)"
 _MODES = {"mean": 0, "sum": 1, "none": 2}
-_kernels: dict = {}
 
 _ROWS = f"""
 const long long base = i * C;
@@ -65,11 +65,7 @@ grad = (T)(bad ? {_NAN} : (counts ? r * (p - (c == tn ? 1.0 : 0.0)) : 0.0 * r));
 
 
 def _kernel(name: str, in_params: str, out_params: str, body: str) -> Any:
-    k = _kernels.get(name)
-    if k is None:
-        k = _kernels[name] = _device.cupy_module().ElementwiseKernel(in_params, out_params, body,
-                                                                     "minigrad_ce_" + name)
-    return k
+    return elementwise_kernel("ce_" + name, in_params, out_params, body)
 
 
 class CudaCrossEntropy(Function):
