@@ -108,7 +108,7 @@ class CudaCrossEntropy(Function):
         """(softmax(x) - onehot(t)) · r_n from Tensor ops (only ``x`` and ``g`` carry gradients)."""
         (x,) = self.saved
         cp = _device.cupy_module()
-        m, c = self.a.shape
+        c = self.a.shape[1]
         t = self.t.astype("int64")
         counts = t != self.ignore
         bad = counts & ((t < 0) | (t >= c))

@@ -291,7 +291,6 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     if weight is None and label_smoothing == 0.0 and reduction in REDUCTIONS and _plain_indices(input, target):
         if is_cuda_array(input._data) and input.shape[1]:  # two fused kernels, no host round trip
             return CudaCrossEntropy.apply(input, target._data, int(ignore_index), reduction)
-
         # The common case, (N, C) logits and (N,) indices, without the general reshaping.
         a = input._data
         prep = _prepare_indices(target._data, a.shape[1], int(ignore_index), None, op, a.shape, a.dtype)
