@@ -10,13 +10,19 @@ for contiguous arrays.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
+import pytest
+
+from minigrad import _device
+from minigrad.ops import _cuda_kernels
 
 CXX = shutil.which("g++") or shutil.which("clang++")
 
@@ -110,3 +116,19 @@ class HostCupy:
                 return tuple(args[n_in:]) if len(args) - n_in > 1 else args[-1]
 
         return Kernel()
+
+
+@contextlib.contextmanager
+def kernels_on_host(record: Callable[[HostCupy], None], directory: Path) -> Iterator[HostCupy]:
+    """Make minigrad's CUDA code see ``HostCupy`` as CuPy; ``record(host)`` calls every kernel
+    variant once (computing nothing yet), then all are compiled into one library in ``directory``."""
+    host = HostCupy()
+    mp = pytest.MonkeyPatch()
+    mp.setattr(_device, "cupy_module", lambda: host)
+    mp.setattr(_cuda_kernels, "_kernels", {})
+    try:
+        record(host)
+        host.build(directory)
+        yield host
+    finally:
+        mp.undo()

@@ -12,11 +12,10 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import _device, optim
-from minigrad.ops import _cuda_kernels
+from minigrad import optim
 from minigrad.optim import _fused
 
-from _host_kernels import CXX, HostCupy
+from _host_kernels import CXX, kernels_on_host
 
 pytestmark = pytest.mark.skipif(CXX is None, reason="no C++ compiler to build the kernels on the host")
 
@@ -43,14 +42,8 @@ def _every_variant(rec):
 
 @pytest.fixture(scope="module")
 def host_kernels(tmp_path_factory):
-    rec = HostCupy()
-    mp = pytest.MonkeyPatch()
-    mp.setattr(_device, "cupy_module", lambda: rec)
-    mp.setattr(_cuda_kernels, "_kernels", {})
-    _every_variant(rec)  # the calls do nothing yet: the library does not exist
-    rec.build(tmp_path_factory.mktemp("kernels"))
-    yield rec
-    mp.undo()
+    with kernels_on_host(_every_variant, tmp_path_factory.mktemp("kernels")) as host:
+        yield host
 
 
 CASES = [
