@@ -15,7 +15,9 @@ from . import elementwise as E
 from . import indexing as I
 from . import inplace as P
 from . import matmul as MM
+from . import norm as N
 from . import reduction as R
+from . import scan as SC
 from . import shape as S
 
 
@@ -78,7 +80,7 @@ _METHODS = {
     # reductions
     "sum": R.sum, "mean": R.mean, "var": R.var, "std": R.std, "max": R.max, "min": R.min,
     "amax": R.max, "amin": R.min, "argmax": R.argmax, "argmin": R.argmin, "logsumexp": R.logsumexp,
-    "any": _any, "all": _all,
+    "prod": R.prod, "norm": N.norm, "cumsum": SC.cumsum, "any": _any, "all": _all,
     # shape
     "reshape": _reshape, "view": _reshape, "flatten": S.flatten, "permute": _permute,
     "transpose": _transpose, "swapaxes": S.transpose, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze,

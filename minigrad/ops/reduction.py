@@ -5,13 +5,16 @@ the keep-dims shape, then broadcast to the input's shape.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .._device import array_module
 from ..autograd.function import Function
+from ..autograd.grad_mode import GradMode
 from ..tensor import Tensor
 from ._util import axis_and_keepdims, constant, keepdims_shape, normalize_axes
-from .shape import broadcast_to, reshape
+from .scan import Flip, exclusive_cumprod, exclusive_cumprod_graph
+from .shape import broadcast_to, permute, reshape
 
 
 def _spread(g: Tensor, in_shape: tuple, axes: tuple | None, keepdims: bool) -> Tensor:
@@ -55,6 +58,39 @@ def _count(shape: tuple, axes: tuple) -> int:
     for a in axes:
         n *= shape[a]
     return n
+
+
+class Prod(Function):
+    """y = Π x over ``axes``.   dx_i = dy · Π_{j≠i} x_j  (not dy · y / x_i, which is 0/0 at a zero).
+
+    With the reduced axes moved last and flattened to one of length n, Π_{j≠i} x_j =
+    (x₀⋯x_{i-1}) · (x_{i+1}⋯x_{n-1}): exclusive cumulative products from the left times those
+    from the right.  Arrays when no graph of the backward is wanted; recorded ops under
+    ``create_graph=True``, so second derivatives work (zeros included)."""
+
+    def forward(self, x: Tensor, axes: tuple | None, keepdims: bool) -> Any:
+        self.save_for_backward(x)
+        self.in_shape, self.axes, self.keepdims = x._data.shape, axes, keepdims
+        return x._data.prod(axis=axes, keepdims=keepdims)
+
+    def backward(self, g: Tensor) -> tuple:
+        (x,) = self.saved
+        g = _spread(g, self.in_shape, self.axes, self.keepdims)
+        if x.numel() == 0 or x.ndim == 0:  # nothing to differentiate / dy/dx = 1
+            return g, None, None
+        axes = tuple(range(x.ndim)) if self.axes is None else self.axes
+        perm = [d for d in range(x.ndim) if d not in axes] + list(axes)  # reduced axes last
+        inverse = [perm.index(d) for d in range(x.ndim)]
+        moved = tuple(x.shape[d] for d in perm)
+        flat = moved[:x.ndim - len(axes)] + (math.prod(moved[x.ndim - len(axes):]),)
+        if GradMode.enabled:
+            b = reshape(permute(x, *perm), flat)
+            others = exclusive_cumprod_graph(b) * Flip.apply(exclusive_cumprod_graph(Flip.apply(b, -1)), -1)
+            return g * permute(reshape(others, moved), *inverse), None, None
+        b = x._data.transpose(perm).reshape(flat)
+        xp = array_module(b)
+        others = exclusive_cumprod(b) * xp.flip(exclusive_cumprod(xp.flip(b, -1)), -1)
+        return g * constant(others.reshape(moved).transpose(inverse)), None, None
 
 
 class Max(Function):
@@ -138,6 +174,22 @@ def mean(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None
     return _reduce(Mean, x, axis, keepdims, dim, keepdim, "mean")
 
 
+def prod(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
+    """Product over ``axis`` (all by default); 1 over an empty axis.  Exact gradients at zeros."""
+    axis, keepdims = axis_and_keepdims(axis, keepdims, dim, keepdim)
+    return Prod.apply(x, _axes(x, axis, "prod"), keepdims)
+
+
+def _axes(x: Tensor, axis: Any, name: str) -> tuple | None:
+    """``normalize_axes``, with the tensor's shape in the error; a 0-d tensor takes dim 0 or -1
+    (and reduces over nothing), as in PyTorch."""
+    try:
+        axes = normalize_axes(axis, x.ndim, name)
+    except IndexError as e:
+        raise IndexError(f"{e} (shape {x.shape})") from None
+    return None if x.ndim == 0 else axes
+
+
 def _nonempty(x: Tensor, axis: Any, dim: Any, name: str) -> None:
     axes = normalize_axes(dim if dim is not None else axis, x.ndim, name)
     sizes = x.shape if axes is None else [x.shape[a] for a in axes]
@@ -175,8 +227,8 @@ def var(x: Tensor, axis: Any = None, unbiased: bool = True, keepdims: bool = Fal
 
 
 class StdFromVar(Function):
-    """y = √v.   dv = dy / (2y), and 0 where y = 0 (a constant slice), as PyTorch's std:
-    a plain √ would give 0 · ∞ = nan gradients for constant inputs."""
+    """y = √v.   dv = dy / (2y), and 0 where y = 0 (a constant slice), as PyTorch's std and
+    2-norm: a plain √ would give 0 · ∞ = nan gradients for constant (or zero) inputs."""
 
     saves_output = True
 
