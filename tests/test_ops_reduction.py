@@ -242,3 +242,18 @@ def test_axis_errors(name):
         getattr(mg, name)(x, (1, -1))
     with pytest.raises(TypeError, match="axis"):
         getattr(mg, name)(x, axis=0, dim=1)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "amax", "amin", "logsumexp", "prod"])
+@pytest.mark.parametrize("dim", [0, -1])
+def test_reductions_of_a_0d_tensor_over_dim_0_as_pytorch(name, dim):
+    """PyTorch lets a 0-d tensor be reduced over dim 0 or -1 (it has one element): the value
+    itself, gradient 1.  (This gave NumPy's AxisError / an IndexError before.)"""
+    s = mg.tensor(3.0, dtype=mg.float64, requires_grad=True)
+    y = getattr(s, name)(dim)
+    assert y.shape == () and float(y.item()) == 3.0
+    y.backward()
+    assert float(s.grad.item()) == 1.0
+    assert int(s.argmax(dim).item()) == 0 and np.isnan(s.var(dim).item())
+    with pytest.raises(IndexError, match=r"axis 1 is out of range .*shape \(\)"):
+        getattr(s, name)(1)

@@ -158,9 +158,19 @@ class LogSumExp(Function):
         return g * exp((x - constant(self.shift)) - log_sum), None, None
 
 
+def _axes(x: Tensor, axis: Any, name: str) -> tuple | None:
+    """``normalize_axes``, with the tensor's shape in the error; a 0-d tensor takes dim 0 or -1
+    (and reduces over nothing), as in PyTorch."""
+    try:
+        axes = normalize_axes(axis, x.ndim, name)
+    except IndexError as e:
+        raise IndexError(f"{e} (shape {x.shape})") from None
+    return None if x.ndim == 0 else axes
+
+
 def _reduce(cls: type, x: Tensor, axis: Any, keepdims: Any, dim: Any, keepdim: Any, name: str, *extra: Any) -> Tensor:
     axis, keepdims = axis_and_keepdims(axis, keepdims, dim, keepdim)
-    axes = normalize_axes(axis, x.ndim, name)
+    axes = _axes(x, axis, name)
     return cls.apply(x, axes, keepdims, *extra)
 
 
@@ -180,18 +190,8 @@ def prod(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None
     return Prod.apply(x, _axes(x, axis, "prod"), keepdims)
 
 
-def _axes(x: Tensor, axis: Any, name: str) -> tuple | None:
-    """``normalize_axes``, with the tensor's shape in the error; a 0-d tensor takes dim 0 or -1
-    (and reduces over nothing), as in PyTorch."""
-    try:
-        axes = normalize_axes(axis, x.ndim, name)
-    except IndexError as e:
-        raise IndexError(f"{e} (shape {x.shape})") from None
-    return None if x.ndim == 0 else axes
-
-
 def _nonempty(x: Tensor, axis: Any, dim: Any, name: str) -> None:
-    axes = normalize_axes(dim if dim is not None else axis, x.ndim, name)
+    axes = _axes(x, dim if dim is not None else axis, name)
     sizes = x.shape if axes is None else [x.shape[a] for a in axes]
     if x.numel() == 0 and (axes is None or 0 in sizes):
         raise RuntimeError(f"{name}: cannot reduce over an empty dimension (tensor of shape {x.shape}, axis {axis})")
@@ -219,7 +219,7 @@ def var(x: Tensor, axis: Any = None, unbiased: bool = True, keepdims: bool = Fal
         keepdim: Any = None, correction: int | None = None) -> Tensor:
     """Variance Σ(x - mean)² / (n - c), c = 1 if ``unbiased`` (or ``correction``) else 0."""
     axis, keepdims = axis_and_keepdims(axis, keepdims, dim, keepdim)
-    axes = normalize_axes(axis, x.ndim, "var")
+    axes = _axes(x, axis, "var")
     c = (1 if unbiased else 0) if correction is None else correction
     n = x.numel() if axes is None else _count(x.shape, axes)
     centered = x - Mean.apply(x, axes, True)
@@ -246,7 +246,7 @@ class StdFromVar(Function):
 def std(x: Tensor, axis: Any = None, unbiased: bool = True, keepdims: bool = False, *, dim: Any = None,
         keepdim: Any = None, correction: int | None = None) -> Tensor:
     """Standard deviation: √var (gradient 0 where it is 0)."""
-    normalize_axes(dim if dim is not None else axis, x.ndim, "std")  # errors name std, not var
+    _axes(x, dim if dim is not None else axis, "std")  # errors name std, not var
     return StdFromVar.apply(var(x, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction))
 
 
@@ -257,7 +257,7 @@ def _arg(x: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: Any, largest: 
         raise TypeError(f"{name}: axis must be None or one int, got {axis!r}")
     _nonempty(x, axis, None, name)
     a = x._data
-    if axis is None:
+    if axis is None or a.ndim == 0:
         idx = a.argmax() if largest else a.argmin()
         out = idx.reshape((1,) * a.ndim) if keepdims else idx
     else:
