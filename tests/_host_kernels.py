@@ -3,7 +3,7 @@ without a GPU.
 
 Each kernel body is CUDA C++ for one element.  ``HostCupy`` stands in for the ``cupy`` module
 (everything but ``ElementwiseKernel`` is NumPy's): a first pass only records the kernels; then
-``build`` compiles every body as plain C++ with a host compiler (``T`` = double, ``I`` = int64),
+``build`` compiles every body as plain C++ with a host compiler (``T``, ``U`` = double, ``I`` = int64),
 wrapped in a loop over the elements, and later kernel calls run that code through ctypes on
 NumPy arrays.  ``raw`` parameters become pointers indexed by the loop index ``i``, as in CuPy
 for contiguous arrays.
@@ -26,13 +26,13 @@ from minigrad.ops import _cuda_kernels
 
 CXX = shutil.which("g++") or shutil.which("clang++")
 
-_C_TYPES = {"T": "double", "I": "long long", "float64": "double", "int64": "long long", "int32": "int"}
-_NP_TYPES = {"T": np.float64, "I": np.int64, "float64": np.float64, "int64": np.int64, "int32": np.int32}
+_C_TYPES = {"T": "double", "U": "double", "I": "long long", "float64": "double", "int64": "long long", "int32": "int"}
+_NP_TYPES = {"T": np.float64, "U": np.float64, "I": np.int64, "float64": np.float64, "int64": np.int64, "int32": np.int32}
 _CT_SCALARS = {"float64": ctypes.c_double, "int64": ctypes.c_longlong, "int32": ctypes.c_int}
 _PREAMBLE = """#include <cmath>
 #include <cstring>
 using std::sqrt; using std::fabs; using std::exp; using std::log;
-typedef double T; typedef long long I;
+typedef double T; typedef double U; typedef long long I;
 static inline double __longlong_as_double(unsigned long long b) { double d; std::memcpy(&d, &b, 8); return d; }
 """
 
@@ -47,7 +47,7 @@ def signature(in_params: str, out_params: str) -> list:
             typ, name = words[-2], words[-1]
             # (CuPy decides per call whether a typed input is an array or a scalar; minigrad's
             # kernels pass arrays as T / I / raw and outputs, numbers as float64 / int64 / int32.)
-            out.append((typ, name, raw, raw or is_out or typ in ("T", "I"), is_out))
+            out.append((typ, name, raw, raw or is_out or typ in ("T", "U", "I"), is_out))
     return out
 
 

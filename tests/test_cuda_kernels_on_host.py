@@ -1,7 +1,9 @@
-"""The fused CUDA kernels of ops (ReLU) and of cross_entropy, checked without a GPU: their
+"""The fused CUDA kernels of ops (ReLU), dropout and cross_entropy, checked without a GPU: their
 bodies run as host C++ (tests/_host_kernels.py) on NumPy arrays and must reproduce the CPU
 path, values and gradients.  The same code runs on a GPU in test_cuda.py where one exists."""
 from __future__ import annotations
+
+import importlib
 
 import numpy as np
 import pytest
@@ -20,6 +22,7 @@ TARGETS = np.array([2, 0, -100, 1, 1])
 
 def _record_every_kernel(host) -> None:
     _cuda_kernels.relu_with_mask(np.zeros(2))
+    _cuda_kernels.dropout_mask(np.zeros(2), 0.5, np.float64)
     for reduction in ("mean", "none"):
         x = mg.tensor(ROWS, requires_grad=True)
         CudaCrossEntropy.apply(x, TARGETS, -100, reduction).sum().backward()
@@ -54,6 +57,27 @@ def test_relu_kernel_matches_the_cpu_path(host_cupy, monkeypatch):
     np.testing.assert_array_equal(y_k, y_cpu)
     np.testing.assert_array_equal(g_k, g_cpu)
     assert g_k[3] > 0  # a subnormal-free host: 1e-300 passes the gradient (a GPU flushes float32 subnormals)
+
+
+@pytest.mark.parametrize("p", [0.3, 0.9])
+def test_dropout_kernel_matches_the_cpu_path(host_cupy, monkeypatch, p):
+    def dropout(on_device: bool):
+        if on_device:  # the CUDA branch, with NumPy arrays and the same seeded draws
+            monkeypatch.setattr(importlib.import_module("minigrad.nn.functional.dropout"), "is_cuda_array",
+                                lambda arr: True)
+        mg.manual_seed(3)
+        x = mg.tensor(np.linspace(-1.0, 1.0, 40).reshape(5, 8), requires_grad=True)
+        y = mg.nn.functional.dropout(x, p)
+        y.backward(mg.tensor(np.full((5, 8), 2.0)))
+        monkeypatch.undo()
+        return y.detach().numpy(), x.grad.numpy()
+
+    (y_cpu, g_cpu), (y_k, g_k) = dropout(False), dropout(True)
+    np.testing.assert_array_equal(y_k, y_cpu)
+    np.testing.assert_array_equal(g_k, g_cpu)
+    kept = g_cpu != 0
+    assert kept.any() and (~kept).any()
+    np.testing.assert_allclose(g_cpu[kept], 2.0 / (1.0 - p))
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

@@ -30,3 +30,14 @@ def relu_with_mask(a: Any) -> tuple:
     """(max(a, 0), mask) in one pass: mask = 1 where the output is nonzero (x > 0, or NaN,
     whose output is NaN), else 0, in a's dtype — what ReLU's backward multiplies by."""
     return elementwise_kernel("relu_mask", "T x", "T y, T mask", _RELU_MASK)(a)
+
+
+_DROPOUT_MASK = "mask = (u >= (U)p) ? (T)scale : (T)0;"
+
+
+def dropout_mask(u: Any, p: float, dtype: Any) -> Any:
+    """1/(1-p) where the uniform draw ``u`` ≥ p (kept), else 0, in ``dtype``, in one pass (the
+    comparison is made in u's precision, as ``u >= p`` on the CPU)."""
+    out = _device.cupy_module().empty(u.shape, dtype=dtype)
+    return elementwise_kernel("dropout_mask", "U u, float64 p, float64 scale", "T mask", _DROPOUT_MASK)(
+        u, p, 1.0 / (1.0 - p), out)
