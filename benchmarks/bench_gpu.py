@@ -220,12 +220,11 @@ def train_epochs(xp: Any, device: str, sync: Callable[[], None], batch: int, rou
 
     def floor_epoch() -> None:
         order = xp.random.permutation(len(x))
-        loss_sum = correct = 0
+        loss_sum = 0
         for i in range(0, len(x) - batch + 1, batch):  # whole batches only, as the loader below
             idx = order[i:i + batch]
             loss_sum = loss_sum + floor.step(xd[idx], yd[idx], rows)
         float(loss_sum)  # the epoch's one read-back, as fit's monitor
-        del correct
 
     model = minigrad_model((100,), device)
     opt = minigrad_optimizer(model, "sgd")
