@@ -5,6 +5,7 @@ dtype), Python ints int64, bools bool; an existing array keeps its dtype.
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy
@@ -165,11 +166,8 @@ def _random_tensor(draw: str, size: tuple, dtype: Any, device: Any, requires_gra
     dt = _dtypes.as_dtype(dtype)
     if draw != "int" and dt.kind != "f":
         raise TypeError(f"{'rand' if draw == 'uniform' else 'randn'} needs a floating point dtype, got {dt}")
-    if dev.type == "cpu":
+    with contextlib.nullcontext() if dev.type == "cpu" else _device.cuda_device(dev):  # CuPy draws on the current GPU
         arr = _draw(_random.generator(dev), draw, size, dt, **kw)
-    else:
-        with _device.cuda_device(dev):  # CuPy draws on the current GPU
-            arr = _draw(_random.generator(dev), draw, size, dt, **kw)
     t = _make(arr, False, None)
     if requires_grad:
         t.requires_grad = True

@@ -30,9 +30,8 @@ def generator(dev: "_device.Device") -> Any:
         if dev.type == "cpu":
             gen = numpy.random.default_rng(_seed)
         else:
-            cp = _device.cupy_module()
-            with cp.cuda.Device(dev.index or 0):
-                gen = cp.random.default_rng(_seed)
+            with _device.cuda_device(dev):
+                gen = _device.cupy_module().random.default_rng(_seed)
         _generators[key] = gen
     return gen
 

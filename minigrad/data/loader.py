@@ -23,9 +23,8 @@ from ._rng import host_generator
 
 def _fits_on(arrays: tuple, dev: _device.Device) -> bool:
     """Whether ``arrays`` fit in half of ``dev``'s free memory (the rest is left to the model)."""
-    cp = _device.cupy_module()
-    with cp.cuda.Device(dev.index or 0):
-        free, _total = cp.cuda.runtime.memGetInfo()
+    with _device.cuda_device(dev):
+        free, _total = _device.cupy_module().cuda.runtime.memGetInfo()
     return sum(int(a.nbytes) for a in arrays) <= free // 2
 
 
