@@ -3,11 +3,14 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad import nn
 from minigrad.autograd.gradcheck import gradcheck, gradgradcheck
 from minigrad.nn import functional as F
+from minigrad.testing import strategies as mst
 
 from nn_helpers import host, leaf, to_torch, try_torch
 
@@ -150,6 +153,21 @@ def test_dropout_gradient_uses_the_same_mask():
     mask = host(y) != 0
     np.testing.assert_allclose(host(x.grad)[mask], 1 / 0.6, rtol=1e-6)
     assert not host(x.grad)[~mask].any()
+
+
+@settings(max_examples=max(10, settings.default.max_examples // 2), deadline=None)
+@given(shape=mst.shapes(max_dims=3, max_side=4, min_side=0), p=st.floats(0.05, 0.95), seed=st.integers(0, 2**16))
+def test_dropout_gradcheck_and_second_derivatives(shape, p, seed):
+    """Dropout's node (DropoutMask, y = x·m) by central differences in float64, first and second
+    derivatives; the seed is set before each evaluation so every one draws the same mask."""
+    x = mg.tensor(np.linspace(-2.0, 2.0, math.prod(shape)).reshape(shape), dtype=mg.float64, requires_grad=True)
+
+    def fn(t):
+        mg.manual_seed(seed)
+        return F.dropout(t, p) * t  # (× t: a nonzero second derivative to check)
+
+    assert gradcheck(fn, [x])
+    assert gradgradcheck(fn, [x])
 
 
 def test_dropout_reproducible_with_manual_seed():
