@@ -192,6 +192,7 @@ class Tensor:
         else:
             if self.grad_fn.hooks is None:
                 self.grad_fn.hooks = []
+                self.grad_fn.rare = True
             hooks = self.grad_fn.hooks
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
@@ -204,6 +205,7 @@ class Tensor:
             import weakref
 
             self.grad_fn.retain = weakref.ref(self)
+            self.grad_fn.rare = True
 
     @property
     def retains_grad(self) -> bool:

@@ -17,7 +17,7 @@ import operator
 from heapq import heapify, heappop, heappush
 from typing import Any, Iterable, Sequence
 
-from .._device import array_module, is_cuda_array
+from .._device import HostArray, array_module, is_cuda_array
 from ..tensor import Tensor, _make
 from .function import Function, last_inplace_change
 from .grad_mode import GradMode
@@ -36,7 +36,8 @@ _ONES: dict = {}
 
 def _one(a: Any) -> Any:
     """A read-only array of ones shaped like the (one-element) array ``a``: dL/dL = 1."""
-    key = (a.__class__, a.dtype, a.shape, a.device.id if is_cuda_array(a) else None)  # CuPy devices are unhashable
+    # (CuPy devices are unhashable: their number goes into the key.)
+    key = (a.dtype, a.shape) if a.__class__ is HostArray else (a.__class__, a.dtype, a.shape, a.device.id)
     one = _ONES.get(key)
     if one is None:
         one = _ONES[key] = array_module(a).ones(a.shape, dtype=a.dtype)
@@ -162,7 +163,7 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
         heap = [item for item in heap if item[1] in needed]
     heapify(heap)
 
-    handed_out = {id(g) for g in grads0}  # grads stored in .grad must not alias each other
+    handed_out = set(map(id, grads0))  # grads stored in .grad must not alias each other
     owned: dict = {}  # id -> gradient sums allocated by this walk (safe to update in place)
     pop = grads.pop
     last_change = last_inplace_change
@@ -174,7 +175,7 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
             g = pop(node)
             if owned:
                 owned.pop(id(g), None)  # from here on g may be shared: never modify it in place
-            if node.hooks is not None or node.retain is not None or node.released or captured_nodes:
+            if node.rare or captured_nodes:  # hooks, retain_grad, a freed graph, or mg.grad
                 g = _before_node(node, g, captured_nodes, capture, grads, handed_out)
             if node.seq < last_change[0]:  # something changed in place since this node was recorded
                 _check_versions(node)
@@ -198,7 +199,7 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
                     owned[id(total)] = total  # (the dict also keeps it alive, so ids stay unique)
                     grads[link] = total
             if not retain_graph:
-                node.released = True
+                node.released = node.rare = True
                 if node.saved:
                     node.saved = ()
                 if node.saves_output:

@@ -47,6 +47,7 @@ class Function:
     hooks: Any = None          # gradient hooks registered on the output tensor
     retain: Any = None         # weakref to the output tensor if it called retain_grad()
     released = False           # True once backward freed the saved values
+    rare = False               # True once any of the three above is set: the walk's one test
 
     #: True for ops whose backward reads ``self.output`` (e.g. exp, tanh).
     saves_output = False

@@ -53,6 +53,13 @@ class Optimizer:
     e.g. ``[{"params": weights}, {"params": biases, "weight_decay": 0}]``.
     """
 
+    #: How in-place changes made by :meth:`step` are named in errors ("SGD.step").
+    _step_name = "Optimizer.step"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._step_name = cls.__name__ + ".step"
+
     def __init__(self, params: ParamsT, defaults: dict) -> None:
         self.defaults = dict(defaults)
         # parameter tensor -> its state dict (tensors hash by identity); {} for one not seen yet
@@ -120,14 +127,15 @@ class Optimizer:
     # -- gradients ---------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: ``p.grad = None`` (default), or fill them with zeros in place."""
+        if set_to_none:
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.grad = None
+            return
         for group in self.param_groups:
             for p in group["params"]:
                 g = p.grad
-                if g is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
+                if g is not None:
                     if g.grad_fn is not None or g._requires_grad:
                         g = p.grad = _make(g._data, False, None)
                     g._data[...] = 0
@@ -143,7 +151,7 @@ class Optimizer:
             loss = _call_closure(closure)
         prev = GradMode.enabled
         GradMode.enabled = False
-        step_name = type(self).__name__ + ".step"
+        step_name = self._step_name
         try:
             for gi, group in enumerate(self.param_groups):
                 self._step_group(gi, group, step_name)

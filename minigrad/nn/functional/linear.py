@@ -5,6 +5,7 @@ from typing import Any
 
 from ...autograd.function import Function
 from ...autograd.grad_mode import GradMode
+from ...ops._util import summing_ones
 from ...ops.matmul import matmul
 from ...ops.reduction import sum as _sum
 from ...ops.shape import reshape, transpose
@@ -14,7 +15,7 @@ from ...tensor import Tensor, _make
 class LinearFunction(Function):
     """y = x Wᵀ + b for x of shape (*, in), W (out, in), b (out,).
 
-    dx = dy W,   dW = Σ dyᵀ x  (over all leading dims),   db = Σ dy.
+    dx = dy W,   dW = Σ dyᵀ x  (over all leading dims),   db = Σ dy = 1ᵀ dY (dY: dy with its leading dims flattened).
 
     The backward works on arrays when no graph of the backward is wanted (the common
     case: no per-op bookkeeping at all), and with Tensor ops under ``create_graph=True``
@@ -46,7 +47,7 @@ class LinearFunction(Function):
         if nxt[1] is not None:
             gw = _make(ga2.T @ a2, False, None)
         if nxt[2] is not None:
-            gb = _make(ga2.sum(axis=0), False, None)
+            gb = _make(summing_ones((len(ga2),), ga2) @ ga2, False, None)  # Σ_n dy_n = 1ᵀ dY
         return gx, gw, gb
 
     def _backward_graph(self, g: Tensor, x: Tensor, w: Tensor) -> tuple:
