@@ -25,9 +25,9 @@ def try_torch():
     return torch
 
 
-def interleaved(contenders: Dict[str, Callable[[], None]], rounds: int, repeat: int,
-                warm: int = 0) -> Dict[str, float]:
-    """Median seconds per call of each contender, timing them in turn each round.
+def interleaved_times(contenders: Dict[str, Callable[[], None]], rounds: int, repeat: int,
+                      warm: int = 0) -> Dict[str, list]:
+    """Seconds per call of each contender in every round, timing them in turn each round.
 
     Each round times a block of ``repeat`` calls per contender, after ``warm`` untimed calls
     (so a block measures the contender with its own data in the caches, as in a training loop,
@@ -47,4 +47,19 @@ def interleaved(contenders: Dict[str, Callable[[], None]], rounds: int, repeat: 
             for _ in range(repeat):
                 fn()
             times[name].append((time.perf_counter() - t0) / repeat)
+    return times
+
+
+def interleaved(contenders: Dict[str, Callable[[], None]], rounds: int, repeat: int,
+                warm: int = 0) -> Dict[str, float]:
+    """Median seconds per call of each contender (see :func:`interleaved_times`)."""
+    times = interleaved_times(contenders, rounds, repeat, warm)
     return {name: statistics.median(v) for name, v in times.items()}
+
+
+def paired_ratio(times: Dict[str, list], name: str, base: str) -> float:
+    """Median over rounds of ``name``'s time over ``base``'s time in the same round.
+
+    On a shared machine the load drifts over a run; blocks of one round are timed seconds
+    apart, so their ratio cancels most of the drift that the ratio of overall medians keeps."""
+    return statistics.median(a / b for a, b in zip(times[name], times[base]))

@@ -5,13 +5,18 @@ Compared in one process, interleaved, single-threaded, medians of per-step time:
   torch     PyTorch CPU eager: nn.Sequential, F.cross_entropy, backward, optim.SGD (skipped if not installed)
   minigrad  mg.nn.Sequential, mg.nn.functional.cross_entropy, backward, SGD
 
+"mg/np" is the ratio of the medians; "mg/np paired" the median of the per-round ratios (each
+minigrad block over the NumPy block of the same round), which cancels most of the load drift of
+a shared machine.
+
 Run:  python benchmarks/bench_mlp.py [--batches 10 64 256] [--rounds 30] [--repeat 20] [--warm 5] [--no-torch] [--profile 64]
 """
 from __future__ import annotations
 
 import argparse
+import statistics
 
-from _common import interleaved, try_torch
+from _common import interleaved_times, paired_ratio, try_torch
 
 import numpy as np
 
@@ -173,19 +178,22 @@ def main() -> None:
     torch = None if args.no_torch else try_torch()
     print(f"MLP {IN}-{HIDDEN}-{OUT} training step, single thread, median of {args.rounds} rounds x {args.repeat} steps "
           f"(each block after {args.warm} untimed steps, order rotating)")
-    print(f"{'batch':>6} {'numpy us':>10} {'torch us':>10} {'minigrad us':>12} {'torch/np':>9} {'mg/np':>7} {'mg/torch':>9}")
+    print(f"{'batch':>6} {'numpy us':>10} {'torch us':>10} {'minigrad us':>12} {'torch/np':>9} {'mg/np':>7} {'mg/torch':>9}"
+          f" {'mg/np paired':>12}")
     for batch in args.batches:
         check_agreement(batch, torch)
         contenders = {"numpy": make_numpy(batch), "minigrad": make_minigrad(batch)}
         if torch is not None:
             contenders["torch"] = make_torch(torch, batch)
-        r = interleaved(contenders, args.rounds, args.repeat, args.warm)
+        times = interleaved_times(contenders, args.rounds, args.repeat, args.warm)
+        r = {name: statistics.median(v) for name, v in times.items()}
         np_t, mg_t = r["numpy"], r["minigrad"]
         th_t = r.get("torch")
         th = f"{th_t * 1e6:10.1f}" if th_t else f"{'-':>10}"
         rel_th = f"{th_t / np_t:8.2f}x" if th_t else f"{'-':>9}"
         mg_th = f"{mg_t / th_t:8.2f}x" if th_t else f"{'-':>9}"
-        print(f"{batch:>6} {np_t * 1e6:10.1f} {th} {mg_t * 1e6:12.1f} {rel_th} {mg_t / np_t:6.2f}x {mg_th}")
+        paired = paired_ratio(times, "minigrad", "numpy")
+        print(f"{batch:>6} {np_t * 1e6:10.1f} {th} {mg_t * 1e6:12.1f} {rel_th} {mg_t / np_t:6.2f}x {mg_th} {paired:11.3f}x")
 
 
 if __name__ == "__main__":
