@@ -84,6 +84,8 @@ def main() -> None:
         print(f"{k:14s} {args.n / t:10.0f} samples/s")
     print(f"time ratio minigrad / numpy (bare updates)            = {med['minigrad'] / med['numpy']:.2f}")
     print(f"time ratio minigrad / numpy+monitor (same epoch loss/acc) = {med['minigrad'] / med['numpy+monitor']:.2f}")
+    paired = statistics.median(m / n for m, n in zip(times["minigrad"], times["numpy+monitor"]))
+    print(f"median over rounds of minigrad / numpy+monitor in the same round = {paired:.2f}")
 
 
 if __name__ == "__main__":
