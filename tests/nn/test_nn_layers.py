@@ -49,6 +49,31 @@ def test_linear_backward_skips_unneeded_inputs():
     np.testing.assert_allclose(host(layer.bias.grad), [4.0, 4.0])
 
 
+@pytest.mark.parametrize("shape", [(0, 3), (1, 3), (7, 3), (2, 5, 3), (2, 0, 3)])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_linear_bias_gradient_is_the_sum_over_all_leading_dims(device, shape, dtype):
+    # db = 1ᵀdY is computed as a matrix-vector product with a cached ones vector
+    layer = nn.Linear(3, 4, device=device, dtype=dtype)
+    x = mg.tensor(np.random.default_rng(1).standard_normal(shape), dtype=dtype, device=device)
+    dy = np.random.default_rng(2).standard_normal(shape[:-1] + (4,)).astype(dtype)
+    layer(x).backward(mg.tensor(dy, device=device))
+    assert layer.bias.grad.dtype == dtype and layer.bias.grad.shape == (4,)
+    want = dy.astype(np.float64).reshape(-1, 4).sum(axis=0)
+    tol = 1e-2 if dtype == "float16" else 1e-5
+    np.testing.assert_allclose(host(layer.bias.grad).astype(np.float64), want, rtol=tol, atol=tol)
+
+
+def test_summing_ones_is_cached_read_only_and_typed():
+    from minigrad.ops._util import summing_ones
+
+    for dtype in (np.float16, np.float32, np.float64):
+        a = np.zeros((2, 2), dtype=dtype)
+        ones = summing_ones((5,), a)
+        assert ones.shape == (5,) and ones.dtype == dtype and not ones.flags.writeable
+        assert (ones == 1).all() and summing_ones((5,), a) is ones
+        assert summing_ones((5, 1), a).shape == (5, 1)
+
+
 def test_linear_default_init_is_pytorch_bound():
     mg.manual_seed(0)
     layer = nn.Linear(400, 300)
