@@ -58,3 +58,16 @@ def test_gpu_benchmark_floor_agrees_with_minigrad_on_the_cpu(optimizer):
     steps = {"floor": bench_gpu.floor_step(np, (16, 8), 12, optimizer),
              "minigrad": bench_gpu.minigrad_step("cpu", (16, 8), 12, optimizer)}
     bench_gpu.check_agreement(steps, optimizer)  # raises SystemExit on a disagreement
+
+
+@pytest.mark.parametrize("batch", [1, 9, 64])
+def test_step_anatomy_contenders_agree_with_the_floor(batch):
+    """step_anatomy's bare-array step and stripped-down tape compute the floor's losses, step by step."""
+    step_anatomy = pytest.importorskip("step_anatomy")
+    step_anatomy.check_agreement(batch)  # raises SystemExit on a disagreement
+
+
+def test_step_anatomy_counts_bytecodes_by_function():
+    step_anatomy = pytest.importorskip("step_anatomy")
+    counts = step_anatomy.count_bytecodes(step_anatomy.make_tape(4), steps=2)
+    assert counts[("step_anatomy.py", "_backward")] > 0 and sum(counts.values()) > 100
