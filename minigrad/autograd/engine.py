@@ -17,7 +17,7 @@ import operator
 from heapq import heapify, heappop, heappush
 from typing import Any, Iterable, Sequence
 
-from .._device import HostArray, array_module, is_cuda_array
+from .._device import cached_ones
 from ..tensor import Tensor, _make
 from .function import Function, last_inplace_change
 from .grad_mode import GradMode
@@ -31,25 +31,11 @@ def _as_tuple(x: Any) -> tuple:
     return tuple(x)
 
 
-_ONES: dict = {}
-
-
-def _one(a: Any) -> Any:
-    """A read-only array of ones shaped like the (one-element) array ``a``: dL/dL = 1."""
-    # (CuPy devices are unhashable: their number goes into the key.)
-    key = (a.dtype, a.shape) if a.__class__ is HostArray else (a.__class__, a.dtype, a.shape, a.device.id)
-    one = _ONES.get(key)
-    if one is None:
-        one = _ONES[key] = array_module(a).ones(a.shape, dtype=a.dtype)
-        if hasattr(one, "flags") and not is_cuda_array(one):
-            one.flags.writeable = False
-    return one
-
-
 def _initial_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None) -> list:
     """The seed gradient of each output: the one given, checked and cast, or dL/dL = 1."""
     if grad_outputs is None and len(outputs) == 1 and outputs[0]._data.size == 1:
-        return [_make(_one(outputs[0]._data), False, None)]  # loss.backward(): no loop, no checks to make
+        one = outputs[0]._data  # loss.backward(): no loop, no checks to make
+        return [_make(cached_ones(one.shape, one), False, None)]
     grads = []
     for i, out in enumerate(outputs):
         g = None if grad_outputs is None or i >= len(grad_outputs) else grad_outputs[i]
@@ -59,7 +45,7 @@ def _initial_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None
                     f"grad can be implicitly created only for scalar outputs, but output {i} has shape "
                     f"{out.shape}; pass a gradient of that shape, e.g. backward(mg.ones_like(out))"
                 )
-            g = _make(_one(out._data), False, None)
+            g = _make(cached_ones(out._data.shape, out._data), False, None)  # dL/dL = 1
         else:
             if not isinstance(g, Tensor):
                 g = Tensor(g, dtype=out.dtype, device=out.device)

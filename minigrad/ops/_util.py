@@ -29,27 +29,6 @@ def typed_scalar(value: float, a: Any) -> Any:
     return s
 
 
-_ONES: dict = {}
-
-
-def summing_ones(shape: tuple, a: Any) -> Any:
-    """A cached array of ones of ``shape`` in ``a``'s dtype, on ``a``'s device, for sums written
-    as matrix products: Σ_n y_n = 1ᵀY (``ones @ y``) and the row sums Y·1 (``y @ ones``).
-
-    A BLAS matrix-vector product adds up the rows of a (64, 100) array two to three times faster
-    than NumPy's ``sum(axis=0)``, whose per-call setup dominates at these sizes; it is read, never
-    written, so one array serves every call."""
-    key = (shape, a.dtype, -1 if a.__class__ is HostArray else a.device.id)
-    ones = _ONES.get(key)
-    if ones is None:
-        if len(_ONES) > 256:  # e.g. a batch size that changes every step
-            _ONES.clear()
-        ones = _ONES[key] = array_module(a).ones(shape, dtype=a.dtype)
-        if ones.__class__ is HostArray:
-            ones.flags.writeable = False
-    return ones
-
-
 def data_of(x: Any) -> Any:
     """The array behind a tensor; constants pass through."""
     return x._data if isinstance(x, Tensor) else x

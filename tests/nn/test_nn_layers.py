@@ -63,15 +63,15 @@ def test_linear_bias_gradient_is_the_sum_over_all_leading_dims(device, shape, dt
     np.testing.assert_allclose(host(layer.bias.grad).astype(np.float64), want, rtol=tol, atol=tol)
 
 
-def test_summing_ones_is_cached_read_only_and_typed():
-    from minigrad.ops._util import summing_ones
+def test_cached_ones_is_cached_read_only_and_typed():
+    from minigrad._device import cached_ones
 
     for dtype in (np.float16, np.float32, np.float64):
         a = np.zeros((2, 2), dtype=dtype)
-        ones = summing_ones((5,), a)
+        ones = cached_ones((5,), a)
         assert ones.shape == (5,) and ones.dtype == dtype and not ones.flags.writeable
-        assert (ones == 1).all() and summing_ones((5,), a) is ones
-        assert summing_ones((5, 1), a).shape == (5, 1)
+        assert (ones == 1).all() and cached_ones((5,), a) is ones
+        assert cached_ones((5, 1), a).shape == (5, 1)
 
 
 def test_linear_default_init_is_pytorch_bound():

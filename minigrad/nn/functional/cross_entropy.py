@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..._device import HostArray, array_module, is_cuda_array
+from ..._device import HostArray, array_module, cached_ones, is_cuda_array
 from ...autograd.function import Function
 from ...autograd.grad_mode import GradMode
-from ...ops._util import constant, summing_ones, typed_scalar
+from ...ops._util import constant, typed_scalar
 from ...ops.activation import log_softmax, softmax
 from ...ops.indexing import getitem
 from ...ops.reduction import sum as _sum
@@ -125,7 +125,7 @@ class CrossEntropyIndices(Function):
         # log p = shifted - log Σ e^shifted, with shifted = x - max x (no overflow).
         shifted = a - a.max(axis=1, keepdims=True)
         e = xp.exp(shifted)
-        s = e @ summing_ones((c, 1), e)  # Σ_c e_{n,c}, as an (M, 1) column
+        s = e @ cached_ones((c, 1), e)  # Σ_c e_{n,c}, as an (M, 1) column
         self.exp, self.norm = e, s  # p = e / s, formed in backward only
         log_s = xp.log(s)
         nll = log_s.reshape(m) - shifted.take(prep.flat)  # -log p_{n, t_n} (take reads the array as 1-D)

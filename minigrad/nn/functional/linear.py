@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..._device import cached_ones
 from ...autograd.function import Function
 from ...autograd.grad_mode import GradMode
-from ...ops._util import summing_ones
 from ...ops.matmul import matmul
 from ...ops.reduction import sum as _sum
 from ...ops.shape import reshape, transpose
@@ -47,7 +47,7 @@ class LinearFunction(Function):
         if nxt[1] is not None:
             gw = _make(ga2.T @ a2, False, None)
         if nxt[2] is not None:
-            gb = _make(summing_ones((len(ga2),), ga2) @ ga2, False, None)  # Σ_n dy_n = 1ᵀ dY
+            gb = _make(cached_ones((len(ga2),), ga2) @ ga2, False, None)  # Σ_n dy_n = 1ᵀ dY
         return gx, gw, gb
 
     def _backward_graph(self, g: Tensor, x: Tensor, w: Tensor) -> tuple:
