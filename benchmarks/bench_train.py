@@ -14,7 +14,7 @@ import argparse
 import statistics
 import time
 
-from _common import try_torch  # noqa: F401  (sets single-threaded BLAS first)
+from _common import paired_ratio, try_torch  # noqa: F401  (sets single-threaded BLAS first)
 
 import numpy as np
 from bench_mlp import numpy_sgd_step
@@ -84,7 +84,7 @@ def main() -> None:
         print(f"{k:14s} {args.n / t:10.0f} samples/s")
     print(f"time ratio minigrad / numpy (bare updates)            = {med['minigrad'] / med['numpy']:.2f}")
     print(f"time ratio minigrad / numpy+monitor (same epoch loss/acc) = {med['minigrad'] / med['numpy+monitor']:.2f}")
-    paired = statistics.median(m / n for m, n in zip(times["minigrad"], times["numpy+monitor"]))
+    paired = paired_ratio(times, "minigrad", "numpy+monitor")
     print(f"median over rounds of minigrad / numpy+monitor in the same round = {paired:.2f}")
 
 
