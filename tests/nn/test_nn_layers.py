@@ -40,6 +40,23 @@ def test_linear_gradcheck_and_second_order(shape, bias):
     assert gradgradcheck(lambda x, w: F.linear(x, w).tanh(), [x, w])
 
 
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), lead=st.lists(st.integers(0, 3), max_size=2), n_in=st.integers(1, 3),
+       n_out=st.integers(1, 3), bias=st.booleans())
+def test_linear_gradients_hypothesis(data, lead, n_in, n_out, bias):
+    """gradcheck and gradgradcheck (float64) over leading dims (none, size 1, empty), widths and
+    values: the bias gradient is computed as 1ᵀdY, the weight's as dYᵀX over the flattened rows."""
+    values = mst.floats(-3, 3)
+    x = leaf(data.draw(mst.arrays(tuple(lead) + (n_in,), np.float64, values)))
+    w = leaf(data.draw(mst.arrays((n_out, n_in), np.float64, values)))
+    inputs = [x, w]
+    if bias:
+        inputs.append(leaf(data.draw(mst.arrays((n_out,), np.float64, values))))
+    fn = (lambda x, w, b: F.linear(x, w, b).tanh()) if bias else (lambda x, w: F.linear(x, w).tanh())
+    assert gradcheck(fn, inputs)
+    assert gradgradcheck(fn, inputs)
+
+
 def test_linear_backward_skips_unneeded_inputs():
     layer = nn.Linear(3, 2)
     x = mg.randn(4, 3)  # no grad: only W and b get gradients
