@@ -390,14 +390,15 @@ def test_zero_grad():
 
 
 def test_chunked_cpu_path_is_bitwise_identical(monkeypatch):
-    """Large parameters are updated in cache-sized pieces; that must not change a single bit
-    (also for non-contiguous parameters, which take the unchunked path)."""
+    """Large parameters are updated in cache-sized pieces, small ones whole; that must not change
+    a single bit (also for non-contiguous parameters, which take the unchunked path)."""
     rng = np.random.default_rng(1)
     base = rng.standard_normal((50, 61))
     grads = [rng.standard_normal((50, 61)) for _ in range(3)]
 
     def run(chunk_bytes, cls, kw, transposed=False):
         monkeypatch.setattr(optimizer_module, "_CHUNK_BYTES", chunk_bytes)
+        monkeypatch.setattr(optimizer_module, "_WHOLE_BYTES", 0 if chunk_bytes < base.nbytes else 1 << 22)
         arr = base.T.copy().T if transposed else base.copy()  # Fortran order: not C-contiguous
         p = mg.from_numpy(arr).requires_grad_()
         opt = cls([p], **kw)
