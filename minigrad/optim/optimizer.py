@@ -70,7 +70,10 @@ class Optimizer:
         # parameter tensor -> its state dict (tensors hash by identity); {} for one not seen yet
         self.state: dict = defaultdict(dict)
         self.param_groups: list = []
-        self._scratch: dict = {}       # (shape, dtype, device) -> work arrays, not part of the state
+        # CPU scratch arrays (not part of the state): dtype -> flat buffers shared by all parameters,
+        # and (shape, dtype, count) -> views of them shaped like a parameter (see _work)
+        self._flat_scratch: dict = {}
+        self._scratch_views: dict = {}
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             f"but got a single Tensor ({_describe(params)}); wrap it in a list")
@@ -203,43 +206,43 @@ class Optimizer:
     def _update(self, p: Tensor, g: Any, state: dict, group: dict) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _flat_work(self, xp: Any, dtype: Any, size: int, n: int) -> list:
+        """``n`` flat scratch arrays of ``dtype`` with at least ``size`` elements, shared by all
+        parameters (grown to the largest request, kept across steps)."""
+        flat = self._flat_scratch.get(dtype)
+        if flat is None or len(flat) < n or len(flat[0]) < size:
+            size = max(size, len(flat[0]) if flat else 0)
+            count = max(n, len(flat or ()))
+            flat = self._flat_scratch[dtype] = [xp.empty(size, dtype=dtype) for _ in range(count)]
+            # drop the views of the old buffers
+            self._scratch_views = {k: v for k, v in self._scratch_views.items() if k[1] != dtype}
+        return flat
+
     def _work(self, a: Any, n: int) -> list:
-        """``n`` scratch arrays shaped like ``a`` (reused across steps and same-shaped parameters)."""
-        key = (a.shape, a.dtype, a.__class__, getattr(a, "device", None))
-        bufs = self._scratch.get(key)
-        if bufs is None or len(bufs) < n:
-            xp = _device.array_module(a)
-            bufs = (bufs or []) + [xp.empty(a.shape, dtype=a.dtype) for _ in range(n - len(bufs or []))]
-            self._scratch[key] = bufs
-        return bufs
+        """``n`` scratch arrays shaped like ``a`` (views into :meth:`_flat_work`'s buffers)."""
+        key = (a.shape, a.dtype, n)
+        views = self._scratch_views.get(key)
+        if views is None:
+            flat = self._flat_work(_device.array_module(a), a.dtype, a.size, n)
+            views = self._scratch_views[key] = [w[:a.size].reshape(a.shape) for w in flat[:n]]
+        return views
 
     def _run_cpu(self, kernel: Callable, arrays: tuple, n_work: int, *scalars: Any) -> None:
-        """``kernel(xp, *arrays, *work, *scalars)`` over cache-sized pieces of the arrays.
+        """``kernel(xp, *arrays, *work, *scalars)``, with ``n_work`` scratch arrays, for host arrays.
 
         ``arrays`` (the parameter, its gradient and state buffers, all of one shape; None
         entries pass through) larger than ``_WHOLE_BYTES`` are cut into flat chunks of
         ``_CHUNK_BYTES``, so the several passes an update makes over each chunk hit the CPU
-        cache instead of main memory; smaller ones are updated whole.  The ``n_work`` scratch
-        arrays are flat, shared by all parameters of a dtype, and at most ``_WHOLE_BYTES`` each."""
+        cache instead of main memory; smaller ones (and non-contiguous ones, which cannot be
+        cut into flat pieces without copies) are updated whole."""
         a = arrays[0]
         xp = _device.array_module(a)
         n = a.size
-        if not all(x is None or x.flags.c_contiguous for x in arrays):
+        if n * a.dtype.itemsize <= _WHOLE_BYTES or not all(x is None or x.flags.c_contiguous for x in arrays):
             kernel(xp, *arrays, *self._work(a, n_work), *scalars)
             return
-        chunk = max(1024, _CHUNK_BYTES // a.dtype.itemsize)
-        whole = n * a.dtype.itemsize <= _WHOLE_BYTES or n <= chunk
-        size = n if whole else chunk
-        key = ("flat", a.dtype.str)  # flat scratch arrays shared by all parameters of this dtype
-        work = self._scratch.get(key)
-        if work is None or len(work) < n_work or len(work[0]) < size:
-            have = len(work[0]) if work else 0
-            work = self._scratch[key] = [xp.empty(max(size, have), dtype=a.dtype) for _ in range(n_work)]
-        work = work[:n_work]
-        if whole:
-            kernel(xp, *arrays, *[w[:n].reshape(a.shape) for w in work], *scalars)
-            return
-        work = [w[:size] for w in work]
+        size = max(1024, _CHUNK_BYTES // a.dtype.itemsize)
+        work = [w[:size] for w in self._flat_work(xp, a.dtype, size, n_work)[:n_work]]
         flats = [None if x is None else x.reshape(-1) for x in arrays]
         for i in range(0, n, size):
             j = i + size

@@ -417,6 +417,36 @@ def test_chunked_cpu_path_is_bitwise_identical(monkeypatch):
         np.testing.assert_array_equal(whole, run(8 * 1024, cls, kw, transposed=True), err_msg=name)
 
 
+def test_cpu_scratch_is_shared_by_parameters_and_regrown_for_larger_ones():
+    """The update's scratch arrays are views of one set of flat buffers per dtype, sized to the
+    largest parameter (not one set per shape); growing them for a later, larger parameter must not
+    disturb the updates of the others."""
+    rng = np.random.default_rng(2)
+    shapes = [(3, 4), (5,), (7, 9), (2, 2)]  # (7, 9) arrives after smaller ones: the buffers grow
+    start = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(3)]
+    start64 = rng.standard_normal(6)
+
+    together = [mg.tensor(a.copy(), requires_grad=True) for a in start] + [mg.tensor(start64.copy(),
+                                                                                     requires_grad=True)]
+    alone = [mg.tensor(a.copy(), requires_grad=True) for a in start]
+    opt = optim.Adam(together, lr=0.1)
+    singles = [optim.Adam([p], lr=0.1) for p in alone]
+    for step_grads in grads:
+        for p, q, g in zip(together, alone, step_grads):
+            p.grad, q.grad = mg.tensor(g), mg.tensor(g)
+        together[-1].grad = mg.tensor(np.ones(6))
+        opt.step()
+        for single in singles:
+            single.step()
+    for p, q in zip(together, alone):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+    flat = opt._flat_scratch
+    assert sorted(str(d) for d in flat) == ["float32", "float64"]
+    assert [len(w) for w in flat[np.dtype(np.float32)]] == [63, 63]  # Adam's two, sized to (7, 9)
+    assert [len(w) for w in flat[np.dtype(np.float64)]] == [6, 6]
+
+
 def test_float32_parameters_stay_float32():
     p = mg.tensor(np.ones(3, dtype=np.float32), requires_grad=True)
     opt = optim.Adam([p], lr=0.1)
