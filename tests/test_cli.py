@@ -137,3 +137,27 @@ def test_cast_splits_converts_float_features_once_and_keeps_targets():
     np.testing.assert_array_equal(a.indices, splits[0].indices)
     with pytest.raises(ValueError, match="unknown dtype 'int8'"):
         R.cast_splits(splits, "int8")
+
+
+def test_loaders_normalize_each_split_once_and_augmented_batches_after_the_warps():
+    import numpy as np
+
+    from minigrad import data
+    from minigrad.train import recipe as R
+
+    cfg = R.resolve({"dataset": "digits", "batch_size": 50})
+    splits = R.load_splits(cfg)
+    norm = data.Normalize(per_feature=False).fit(splits[0])
+    train, val, test = R.build_loaders(cfg, splits, norm)
+    assert train.transform is None and val.transform is None  # nothing left to do per batch
+    raw = data.DataLoader(splits[0], batch_size=50, shuffle=True, seed=cfg["seed"])  # same order
+    for (xb, yb), (rx, ry) in zip(train, raw):
+        np.testing.assert_array_equal(xb.numpy(), norm(rx.numpy()))  # bitwise what a per-batch transform gives
+        np.testing.assert_array_equal(yb.numpy(), ry.numpy())
+    for loader, split in ((val, splits[1]), (test, splits[2])):
+        x = np.concatenate([xb.numpy() for xb, _ in loader])
+        np.testing.assert_array_equal(x, norm(split.arrays[0]))
+    np.testing.assert_array_equal(splits[0].arrays[0], data.digits("train").arrays[0])  # the raw split is untouched
+
+    augmented, _, _ = R.build_loaders(R.resolve({"dataset": "digits", "augment": True}), splits, norm)
+    assert augmented.transform.transforms[-1] is norm  # normalized after the shifts and rotations

@@ -225,23 +225,28 @@ def image_shape(cfg: dict) -> tuple | None:
 
 def build_loaders(cfg: dict, splits: tuple, normalizer: Any) -> tuple:
     """Loaders; the training one shuffles (seeded) and, with ``augment``, shifts and rotates
-    images a little on the fly."""
+    images a little on the fly.  ``normalizer`` is applied to each split once, here, except
+    to augmented training images: those are normalized per batch, after the shifts and
+    rotations (which fill with raw background)."""
     train, val, test = splits
-    base = normalizer
-    train_tf = base
+    train_tf = None
     if cfg["augment"]:
         shape = image_shape(cfg)
         if shape is None:
             raise ValueError(f"--augment needs an image dataset, not {cfg['dataset']!r}")
         steps = [_data.RandomShift(1 if shape == (8, 8) else 2, image_shape=shape, seed=cfg["seed"] + 1),
                  _data.RandomRotation(10.0, image_shape=shape, seed=cfg["seed"] + 2)]
-        train_tf = _data.Compose(steps + ([base] if base is not None else []))
+        train_tf = _data.Compose(steps + ([normalizer] if normalizer is not None else []))
+    elif normalizer is not None:
+        train = normalizer.apply(train)  # one pass now instead of one per batch and epoch
+    if normalizer is not None:
+        val, test = normalizer.apply(val), normalizer.apply(test)
     dev = cfg["device"]
     loader = _data.DataLoader
     return (loader(train, batch_size=cfg["batch_size"], shuffle=True, seed=cfg["seed"], device=dev,
                    transform=train_tf),
-            loader(val, batch_size=1024, device=dev, transform=base),
-            loader(test, batch_size=1024, device=dev, transform=base))
+            loader(val, batch_size=1024, device=dev),
+            loader(test, batch_size=1024, device=dev))
 
 
 def regularizer(cfg: dict) -> Any:
