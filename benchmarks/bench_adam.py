@@ -38,15 +38,15 @@ def make_minigrad(kwargs: dict):
     return opt.step, ps
 
 
-def make_numpy(kwargs: dict):
-    """m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p − lr·m̂ / (√v̂ + ε)  (no amsgrad / weight decay)."""
-    params, grads = make_arrays()
+def numpy_adam(params: list, lr: float = 1e-3, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
+    """The floor's Adam over the arrays ``params``: ``update(grads)`` steps them in place by
+    m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p − lr·m̂ / (√v̂ + ε), the textbook update written
+    directly with array expressions (no amsgrad / weight decay)."""
     ms = [np.zeros_like(p) for p in params]
     vs = [np.zeros_like(p) for p in params]
     state = {"t": 0}
-    lr, b1, b2, eps = 1e-3, 0.9, 0.999, 1e-8
 
-    def step() -> None:
+    def update(grads: list) -> None:
         state["t"] += 1
         t = state["t"]
         for p, g, m, v in zip(params, grads, ms, vs):
@@ -56,7 +56,13 @@ def make_numpy(kwargs: dict):
             v += (1 - b2) * (g * g)
             p -= (lr / (1 - b1 ** t)) * m / (np.sqrt(v / (1 - b2 ** t)) + eps)
 
-    return step
+    return update
+
+
+def make_numpy(kwargs: dict):
+    params, grads = make_arrays()
+    update = numpy_adam(params)
+    return lambda: update(grads)
 
 
 def make_torch(torch, kwargs: dict):

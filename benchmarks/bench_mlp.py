@@ -38,14 +38,15 @@ def make_weights(seed: int = 1) -> list:
             rng.uniform(-b2, b2, (OUT, HIDDEN)).astype(np.float32), rng.uniform(-b2, b2, OUT).astype(np.float32)]
 
 
-def numpy_sgd_step(x: np.ndarray, t: np.ndarray, ws: list, lr: float, rows: np.ndarray | None = None,
-                   with_loss: bool = True, monitor: bool = False) -> float | tuple | None:
-    """The floor: one hand-written forward/backward/SGD step of Linear-ReLU-Linear with softmax
-    cross-entropy, updating the arrays in ``ws`` = [w1, b1, w2, b2] in place.
+def numpy_gradients(x: np.ndarray, t: np.ndarray, ws: list, rows: np.ndarray | None = None,
+                    with_loss: bool = True, monitor: bool = False) -> tuple:
+    """The floor's forward and backward: Linear-ReLU-Linear with softmax cross-entropy, written
+    out in NumPy, for the weights ``ws`` = [w1, b1, w2, b2].
 
-    Returns the mean loss as a float (``with_loss``), or with ``monitor`` what a training loop
-    that reports its epoch's loss and accuracy keeps per batch, as arrays (no float conversion):
-    (batch loss sum, number of correct predictions)."""
+    Returns (gradients in the order of ``ws``, loss), where loss is the mean loss as a float
+    (``with_loss``), or with ``monitor`` what a training loop that reports its epoch's loss and
+    accuracy keeps per batch, as arrays (no float conversion): (batch loss sum, number of
+    correct predictions); else None."""
     w1, b1, w2, b2 = ws
     batch = len(x)
     rows = np.arange(batch) if rows is None else rows
@@ -69,7 +70,15 @@ def numpy_sgd_step(x: np.ndarray, t: np.ndarray, ws: list, lr: float, rows: np.n
     dh *= h > 0
     dw1 = dh.T @ x
     db1 = dh.sum(axis=0)
-    for w, g in zip(ws, (dw1, db1, dw2, db2)):
+    return (dw1, db1, dw2, db2), loss
+
+
+def numpy_sgd_step(x: np.ndarray, t: np.ndarray, ws: list, lr: float, rows: np.ndarray | None = None,
+                   with_loss: bool = True, monitor: bool = False) -> float | tuple | None:
+    """The floor: one hand-written forward/backward (:func:`numpy_gradients`, which says what is
+    returned) and SGD step, updating the arrays in ``ws`` = [w1, b1, w2, b2] in place."""
+    grads, loss = numpy_gradients(x, t, ws, rows, with_loss, monitor)
+    for w, g in zip(ws, grads):
         w -= lr * g  # in place: ws holds the same arrays the forward reads
     return loss
 

@@ -71,3 +71,27 @@ def test_step_anatomy_counts_bytecodes_by_function():
     step_anatomy = pytest.importorskip("step_anatomy")
     counts = step_anatomy.count_bytecodes(step_anatomy.make_tape(4), steps=2)
     assert counts[("step_anatomy.py", "_backward")] > 0 and sum(counts.values()) > 100
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_training_floor_follows_the_commands_training(optimizer):
+    """bench_train's NumPy floor and the command's model, optimizer and loader (Adam is the command's
+    MNIST default) give the same losses and weights over the first steps, on standardized inputs."""
+    bench_train = pytest.importorskip("bench_train")
+    rng = np.random.default_rng(3)
+    x = rng.random((300, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 300)
+    bench_train.check_agreement(x, y, steps=4, optimizer=optimizer, lr=0.1 if optimizer == "sgd" else 1e-3)
+
+
+def test_training_floor_check_catches_a_different_update(monkeypatch):
+    bench_train = pytest.importorskip("bench_train")
+    rng = np.random.default_rng(3)
+    x = rng.random((300, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 300)
+    adam = bench_train.numpy_adam
+    monkeypatch.setattr(bench_train, "numpy_adam", lambda ws, lr: adam(ws, lr=lr, b2=0.99))
+    with pytest.raises(SystemExit, match="differ|disagrees"):
+        bench_train.check_agreement(x, y, steps=2)
+    with pytest.raises(SystemExit, match="no weight decay"):
+        bench_train.check_agreement(x, y, weight_decay=1e-2)
