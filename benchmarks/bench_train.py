@@ -12,7 +12,7 @@ per-step bookkeeping weighs most.  Both start from the same weights; their losse
 agree over the first steps.  Interleaved, single-threaded, medians; the first N MNIST training
 images (random data of that shape when MNIST is absent).
 
-Run:  MINIGRAD_DATA=../shared/data python benchmarks/bench_train.py [--n 10000] [--rounds 9] [--optimizer sgd]
+Run:  MINIGRAD_DATA=../shared/data python benchmarks/bench_train.py [--n 10000] [--rounds 21] [--optimizer sgd]
 """
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def check_agreement(x: np.ndarray, y: np.ndarray, steps: int = 3, **overrides) -
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=10000, help="training images per epoch")
-    p.add_argument("--rounds", type=int, default=9)
+    p.add_argument("--rounds", type=int, default=21)
     p.add_argument("--optimizer", choices=("adam", "sgd"), help="default: the command's (adam)")
     p.add_argument("--lr", type=float, help="default: the command's for the optimizer")
     args = p.parse_args()
