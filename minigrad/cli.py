@@ -78,8 +78,9 @@ def _check(cfg: dict) -> None:
         raise CommandError(f"--early-stopping must be at least 1, got {cfg['early_stopping']}")
 
 
-def _prepare(cfg: dict, normalizer_state: dict | None = None) -> tuple:
-    """Model, data loaders and normalizer for a resolved config."""
+def _prepare(cfg: dict, normalizer_state: dict | None = None, training: bool = True) -> tuple:
+    """Model, data loaders (no training loader unless ``training``) and normalizer for a resolved
+    config."""
     from . import data
     from . import random as _random
     from .train import recipe as R
@@ -94,7 +95,7 @@ def _prepare(cfg: dict, normalizer_state: dict | None = None) -> tuple:
         else:
             norm.fit(splits[0])  # statistics of the training split only
     model = R.build_model(cfg).to(cfg["device"]).to(dtype=cfg["dtype"])
-    loaders = R.build_loaders(cfg, splits, norm)
+    loaders = R.build_loaders(cfg, splits, norm, training)
     return model, loaders, norm
 
 
@@ -178,7 +179,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         cfg["data_dir"] = args.data_dir
     cfg["device"] = args.device or "cpu"
     cfg["augment"] = False
-    model, (_, _, test_loader), _ = _prepare(cfg, state.get("normalizer"))
+    model, (_, _, test_loader), _ = _prepare(cfg, state.get("normalizer"), training=False)
     try:
         model.load_state_dict(state["model"])
     except (KeyError, RuntimeError, ValueError) as e:

@@ -139,7 +139,7 @@ def test_cast_splits_converts_float_features_once_and_keeps_targets():
         R.cast_splits(splits, "int8")
 
 
-def test_loaders_normalize_each_split_once_and_augmented_batches_after_the_warps():
+def test_loaders_normalize_the_training_split_once_and_the_rest_per_batch():
     import numpy as np
 
     from minigrad import data
@@ -149,15 +149,17 @@ def test_loaders_normalize_each_split_once_and_augmented_batches_after_the_warps
     splits = R.load_splits(cfg)
     norm = data.Normalize(per_feature=False).fit(splits[0])
     train, val, test = R.build_loaders(cfg, splits, norm)
-    assert train.transform is None and val.transform is None  # nothing left to do per batch
+    assert train.transform is None  # normalized once, when built: nothing left to do per batch
     raw = data.DataLoader(splits[0], batch_size=50, shuffle=True, seed=cfg["seed"])  # same order
     for (xb, yb), (rx, ry) in zip(train, raw):
         np.testing.assert_array_equal(xb.numpy(), norm(rx.numpy()))  # bitwise what a per-batch transform gives
         np.testing.assert_array_equal(yb.numpy(), ry.numpy())
     for loader, split in ((val, splits[1]), (test, splits[2])):
+        assert loader.transform is norm  # read once per epoch: normalized per batch, no copy of the split
         x = np.concatenate([xb.numpy() for xb, _ in loader])
         np.testing.assert_array_equal(x, norm(split.arrays[0]))
     np.testing.assert_array_equal(splits[0].arrays[0], data.digits("train").arrays[0])  # the raw split is untouched
 
     augmented, _, _ = R.build_loaders(R.resolve({"dataset": "digits", "augment": True}), splits, norm)
     assert augmented.transform.transforms[-1] is norm  # normalized after the shifts and rotations
+    assert R.build_loaders(cfg, splits, norm, training=False)[0] is None  # evaluation only

@@ -223,11 +223,16 @@ def image_shape(cfg: dict) -> tuple | None:
     return {"digits": (8, 8), "mnist": (28, 28), "fashion-mnist": (28, 28)}.get(cfg["dataset"])
 
 
-def build_loaders(cfg: dict, splits: tuple, normalizer: Any) -> tuple:
-    """Loaders; the training one shuffles (seeded) and, with ``augment``, shifts and rotates
-    images a little on the fly.  ``normalizer`` is applied to each split once, here, except
-    to augmented training images: those are normalized per batch, after the shifts and
-    rotations (which fill with raw background)."""
+def build_loaders(cfg: dict, splits: tuple, normalizer: Any, training: bool = True) -> tuple:
+    """(train, val, test) loaders; the training one shuffles (seeded) and, with ``augment``,
+    shifts and rotates images a little on the fly.
+
+    ``normalizer`` standardizes the training split once, here: its batches are read every step,
+    so a per-batch transform would cost two passes per batch and epoch.  Augmented training
+    images are instead normalized per batch, after the shifts and rotations (which fill with raw
+    background); validation and test batches too (1024 rows each, read once per epoch, not worth
+    a copy of the split).  ``training=False`` (evaluation only) skips the training loader (None).
+    """
     train, val, test = splits
     train_tf = None
     if cfg["augment"]:
@@ -237,16 +242,14 @@ def build_loaders(cfg: dict, splits: tuple, normalizer: Any) -> tuple:
         steps = [_data.RandomShift(1 if shape == (8, 8) else 2, image_shape=shape, seed=cfg["seed"] + 1),
                  _data.RandomRotation(10.0, image_shape=shape, seed=cfg["seed"] + 2)]
         train_tf = _data.Compose(steps + ([normalizer] if normalizer is not None else []))
-    elif normalizer is not None:
+    elif normalizer is not None and training:
         train = normalizer.apply(train)  # one pass now instead of one per batch and epoch
-    if normalizer is not None:
-        val, test = normalizer.apply(val), normalizer.apply(test)
     dev = cfg["device"]
     loader = _data.DataLoader
     return (loader(train, batch_size=cfg["batch_size"], shuffle=True, seed=cfg["seed"], device=dev,
-                   transform=train_tf),
-            loader(val, batch_size=1024, device=dev),
-            loader(test, batch_size=1024, device=dev))
+                   transform=train_tf) if training else None,
+            loader(val, batch_size=1024, device=dev, transform=normalizer),
+            loader(test, batch_size=1024, device=dev, transform=normalizer))
 
 
 def regularizer(cfg: dict) -> Any:
