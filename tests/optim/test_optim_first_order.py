@@ -444,8 +444,8 @@ def test_cpu_scratch_is_shared_by_parameters_and_regrown_for_larger_ones():
         np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
     flat = opt._flat_scratch
     assert sorted(str(d) for d in flat) == ["float32", "float64"]
-    assert [len(w) for w in flat[np.dtype(np.float32)]] == [63]  # plain Adam's one, sized to (7, 9)
-    assert [len(w) for w in flat[np.dtype(np.float64)]] == [6]
+    assert [len(w) for w in flat[np.dtype(np.float32)]] == [63, 63]  # Adam's two, sized to (7, 9)
+    assert [len(w) for w in flat[np.dtype(np.float64)]] == [6, 6]
 
 
 def test_float32_parameters_stay_float32():
