@@ -95,3 +95,19 @@ def test_training_floor_check_catches_a_different_update(monkeypatch):
         bench_train.check_agreement(x, y, steps=2)
     with pytest.raises(SystemExit, match="no weight decay"):
         bench_train.check_agreement(x, y, weight_decay=1e-2)
+
+
+def test_adam_benchmark_whole_and_chunked_contenders_compute_the_same():
+    """bench_adam's --whole-bytes contender only changes how the update is cut, not what it computes."""
+    bench_adam = pytest.importorskip("bench_adam")
+    shapes = bench_adam.parse_shapes("30x70,30")
+    assert shapes == [(30, 70), (30,)]
+    from minigrad.optim import optimizer
+    default = optimizer._WHOLE_BYTES
+    runs = [bench_adam.make_minigrad({}, shapes, whole_bytes=w) for w in (None, 0)]
+    for step, _ in runs:
+        for _ in range(3):
+            step()
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    assert optimizer._WHOLE_BYTES == default  # restored after each chunked step

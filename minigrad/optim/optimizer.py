@@ -31,9 +31,10 @@ ParamsT = Iterable[Tensor] | Iterable[dict]
 _CHUNK_BYTES = 1 << 18
 # Parameters up to this size are updated whole: the arrays of their update fit in the
 # last-level cache anyway, and the calls per chunk only add time.  Measured on Adam (float32,
-# 2-core EPYC, 32 MiB L3): whole takes 0.88x the chunked time at 306 KiB and 1 MiB, 0.98x at
-# 4 MiB; chunks win from 8 MiB up (whole takes 1.49x at 8 MiB, 1.86x at 32 MiB).
-_WHOLE_BYTES = 1 << 22
+# 2-core EPYC, 32 MiB L3; `python benchmarks/bench_adam.py --shapes 100x784 --whole-bytes 0`
+# and so on): whole takes 0.87x the chunked time at 306 KiB and 1 MiB, 0.90-0.95x at 2 MiB,
+# 1.01-1.09x at 4 MiB, 1.22x at 8 MiB and 1.64x at 32 MiB.
+_WHOLE_BYTES = 1 << 21
 
 
 class _Required:
