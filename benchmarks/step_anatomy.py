@@ -12,10 +12,14 @@ Four contenders, interleaved in one process, single-threaded, from the same weig
 
 so minigrad − arrays is the bookkeeping, and tape − arrays the part of it no tape can avoid.
 ``--bytecodes`` instead counts the Python bytecodes one step of each executes (sys.settrace
-opcode events), by function.
+opcode events), by function.  ``--loop NAME --seconds S`` runs one contender's step alone for
+S seconds (after ``--warmup`` seconds, 3 by default, of untimed steps) and prints its step
+count, for a sampling profiler, e.g.
+``perf record -D 3000 -e cpu-clock -F 4000 python benchmarks/step_anatomy.py --loop minigrad``.
 
 Run:  python benchmarks/step_anatomy.py [--batch 64] [--rounds 21] [--repeat 20] [--bytecodes]
-(docs/performance.md, "Sixth session", has the figures.)
+                                        [--loop NAME [--seconds 12] [--warmup 3]]
+(docs/performance.md, "Sixth session" and "Seventh session", has the figures.)
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ import heapq
 import itertools
 import statistics
 import sys
+import time
 
 from _common import interleaved_times, paired_ratio
 
@@ -231,8 +236,22 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--warm", type=int, default=5)
     ap.add_argument("--bytecodes", action="store_true", help="count bytecodes per step instead of timing")
+    ap.add_argument("--loop", choices=("numpy", "arrays", "tape", "minigrad"),
+                    help="run this contender alone (for a profiler) instead of timing all")
+    ap.add_argument("--seconds", type=float, default=12.0, help="with --loop: how long, after the warm-up")
+    ap.add_argument("--warmup", type=float, default=3.0, help="with --loop: seconds of untimed steps first")
     args = ap.parse_args()
     check_agreement(args.batch)
+    if args.loop:
+        step = contenders(args.batch)[args.loop]
+        for seconds in (args.warmup, args.seconds):  # warm-up, then the stretch reported
+            n, t0 = 0, time.perf_counter()
+            while time.perf_counter() - t0 < seconds:
+                step()
+                n += 1
+        print(f"{args.loop}: {n} steps in {args.seconds:g} s after {args.warmup:g} s of warm-up, "
+              f"{(time.perf_counter() - t0) / n * 1e6:.1f} us/step")
+        return
     if args.bytecodes:
         for name, step in contenders(args.batch).items():
             counts = count_bytecodes(step)

@@ -111,3 +111,12 @@ def test_adam_benchmark_whole_and_chunked_contenders_compute_the_same():
     for a, b in zip(runs[0][1], runs[1][1]):
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
     assert optimizer._WHOLE_BYTES == default  # restored after each chunked step
+
+
+def test_step_anatomy_loop_runs_one_contender_and_reports_its_steps(monkeypatch, capsys):
+    step_anatomy = pytest.importorskip("step_anatomy")
+    monkeypatch.setattr(sys, "argv", ["step_anatomy.py", "--batch", "8", "--loop", "minigrad", "--seconds", "0.05",
+                                      "--warmup", "0.01"])
+    step_anatomy.main()
+    out = capsys.readouterr().out
+    assert out.startswith("minigrad: ") and int(out.split()[1]) > 0 and "us/step" in out
