@@ -13,7 +13,8 @@ The parameters are treated as one flat vector x.  Each iteration:
    (the very first iteration uses d = −g with step min(1, 1/‖g‖₁)·lr);
 2. a step t along d: fixed t = lr, or a line search satisfying the strong Wolfe conditions
    f(x + t·d) ≤ f(x) + c₁·t·gᵀd and |g(x + t·d)ᵀd| ≤ −c₂·gᵀd (bracketing, then zooming
-   with safeguarded cubic interpolation);
+   with safeguarded cubic interpolation, which falls back to bisection where the cubic
+   degenerates);
 3. stop after ``max_iter`` iterations or ``max_eval`` evaluations, or when max|g| ≤
    ``tolerance_grad``, or when the step or the change in loss falls below ``tolerance_change``.
 
@@ -23,6 +24,7 @@ The parameters are treated as one flat vector x.  Each iteration:
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any, Callable
 
 from .._device import array_module
@@ -31,27 +33,77 @@ from ..ops.inplace import _bump
 from ..tensor import Tensor, _make
 from .optimizer import Optimizer, ParamsT, _call_closure, check_number
 
+_FLOAT_MAX = sys.float_info.max
+_EPS = sys.float_info.epsilon
+
 
 def cubic_minimum(x1: float, f1: float, g1: float, x2: float, f2: float, g2: float,
                   bounds: tuple | None = None) -> float:
     """Minimiser of the cubic through (x1, f1) and (x2, f2) with slopes g1, g2, clamped to
-    ``bounds`` (default: the interval between x1 and x2); the midpoint if the cubic has no
-    real minimiser.
+    ``bounds`` = (lo, hi) (default: the interval between x1 and x2).
 
-        d₁ = g₁ + g₂ − 3·(f₁ − f₂)/(x₁ − x₂),   d₂ = √(d₁² − g₁g₂)
-        x* = x₂ − (x₂ − x₁)·(g₂ + d₂ − d₁)/(g₂ − g₁ + 2d₂)       (for x₁ ≤ x₂; symmetric otherwise)
+    With a ≤ b the two points in order (fa, ga, fb, gb their values and slopes):
+
+        d₁ = ga + gb − 3·(fa − fb)/(a − b),   d₂ = √(d₁² − ga·gb)
+        x* = a + (b − a)·ga/(ga + d₁ − d₂) = b − (b − a)·gb/(gb + d₁ + d₂)
+
+    (the root of the cubic's derivative where it turns from negative to positive; the textbook
+    form b − (b − a)·(gb + d₂ − d₁)/(gb − ga + 2d₂) combines the two and is 0/0 where either
+    alone is well defined, e.g. when gb = 0 at a minimum in b).
+
+    Where the cubic gives no usable minimiser the result is the midpoint of the bounds, so a
+    line search built on this bisects instead: no real minimiser (d₁² < ga·gb), coincident points
+    (a = b), denominators that are zero to within rounding (the minimiser lies at infinity, as
+    for a concave quadratic), all slopes zero, infinite or NaN values, or intermediate results
+    that overflow.  The result is always a finite number in [lo, hi]; only bounds that are not
+    finite numbers with lo ≤ hi raise (ValueError).
     """
     lo, hi = bounds if bounds is not None else ((x1, x2) if x1 <= x2 else (x2, x1))
-    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
-    d2_square = d1 ** 2 - g1 * g2
-    if d2_square >= 0:
-        d2 = math.sqrt(d2_square)
-        if x1 <= x2:
-            x = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
-        else:
-            x = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
-        return min(max(x, lo), hi)
-    return (lo + hi) / 2.0
+    lo, hi = float(lo), float(hi)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
+        raise ValueError(f"cubic_minimum: bounds must be finite numbers with lo <= hi, got ({lo}, {hi})")
+    # halves first: (lo + hi) / 2 overflows for bounds near the largest float; the clamp keeps
+    # the result in [lo, hi] when halving a subnormal rounds
+    midpoint = min(max(0.5 * lo + 0.5 * hi, lo), hi)
+
+    a, fa, ga, b, fb, gb = (float(v) for v in ((x1, f1, g1, x2, f2, g2) if x1 <= x2 else (x2, f2, g2, x1, f1, g1)))
+    if not all(math.isfinite(v) for v in (a, fa, ga, b, fb, gb)) or a == b:
+        return midpoint
+    # x* does not change when all values and slopes are multiplied by the same positive number;
+    # a power of two is exact, and brings them below 1 so that fa − fb cannot overflow
+    largest = max(abs(fa), abs(fb), abs(ga), abs(gb))
+    if largest > 0:
+        e = math.frexp(largest)[1]
+        fa, fb, ga, gb = (math.ldexp(v, -e) for v in (fa, fb, ga, gb))
+    d1 = ga + gb - 3 * (fa - fb) / (a - b)
+    # d₂ from scaled terms, so that d₁² cannot overflow when the points are very close
+    s = max(abs(d1), abs(ga), abs(gb))
+    if not 0 < s < math.inf:
+        return midpoint  # all slopes zero (a flat line), or d₁ overflowed
+    d2_square = (d1 / s) * (d1 / s) - (ga / s) * (gb / s)
+    if not d2_square >= 0:
+        return midpoint  # no real minimiser
+    d2 = s * math.sqrt(d2_square)
+    # two exact rewritings of x*; each is 0/0 somewhere the other is not, so take the one whose
+    # denominator is larger.  Both denominators zero to within the rounding of their terms (a few
+    # ε of their size) means the minimiser lies at infinity, on a side decided by noise.
+    den_a, den_b = ga + d1 - d2, gb + d1 + d2
+    if abs(den_a) >= abs(den_b):
+        if not abs(den_a) > 64 * _EPS * (abs(ga) + abs(d1) + d2):
+            return midpoint
+        x = a + (b - a) * (ga / den_a)  # may be ±inf: clamped below
+    else:
+        if not abs(den_b) > 64 * _EPS * (abs(gb) + abs(d1) + d2):
+            return midpoint
+        x = b - (b - a) * (gb / den_b)
+    if math.isnan(x):
+        return midpoint
+    return min(max(x, lo), hi)
+
+
+def _better(a: float, b: float) -> bool:
+    """Loss a is strictly better than loss b: a < b, where a NaN loss is worse than any number."""
+    return a < b or (b != b and a == a)
 
 
 def strong_wolfe(evaluate: Callable[[float], tuple], t: float, d: Any, f: float, g: Any, gtd: float,
@@ -61,19 +113,44 @@ def strong_wolfe(evaluate: Callable[[float], tuple], t: float, d: Any, f: float,
     ``evaluate(t)`` returns (loss, flat gradient) at x + t·d.  Returns (loss, gradient, t, number
     of evaluations) at the accepted step.  First a bracket containing acceptable steps is found
     (growing t by cubic extrapolation, at most ×10), then shrunk by cubic interpolation, forcing
-    trial points at least 10% of the bracket away from its ends when progress stalls."""
+    trial points at least 10% of the bracket away from its ends when progress stalls.  It stops
+    when a step satisfies the strong Wolfe conditions
+
+        f(t) ≤ f + c₁·t·gtd  (sufficient decrease),    |g(t)ᵀd| ≤ −c₂·gtd  (curvature),
+
+    when the bracket is shorter than ``tolerance_change`` (measured as its length times max|d|),
+    or after ``max_ls`` evaluations beyond the first (at most max(max_ls, 0) + 1 in all).
+
+    A NaN loss counts as worse than any number (and +inf, as always, as worse than any finite
+    loss): steps into a region where the function overflows or is undefined shrink the bracket,
+    and are not returned while a better loss has been seen.  Where the interpolation
+    degenerates, :func:`cubic_minimum` bisects.  If the step the search settles on lacks
+    sufficient decrease, the lowest loss evaluated (possibly the start, t = 0) is returned
+    instead.
+    """
+    t = float(t)
     xp = array_module(d)
     dot = lambda a, b: float(xp.dot(a, b))  # noqa: E731
     d_norm = float(xp.abs(d).max())
-    f_new, g_new = evaluate(t)
-    evals = 1
-    gtd_new = dot(g_new, d)
+    evals = 0
+    best = (0.0, f, g)  # (step, loss, gradient) with the lowest loss seen
+
+    def trial(step: float) -> tuple:
+        nonlocal evals, best
+        f_t, g_t = evaluate(step)
+        evals += 1
+        if _better(f_t, best[1]):
+            best = (step, f_t, g_t)
+        return f_t, g_t, dot(g_t, d)
+
+    f_new, g_new, gtd_new = trial(t)
     t_prev, f_prev, g_prev, gtd_prev = 0.0, f, g, gtd
     done = False
     ls_iter = 0
     bracket_gtd: list = [gtd_prev, gtd_new]
+    # the comparisons are written so that a NaN loss fails sufficient decrease: `not a <= b`
     while ls_iter < max_ls:
-        if f_new > f + c1 * t * gtd or (ls_iter > 1 and f_new >= f_prev):
+        if not f_new <= f + c1 * t * gtd or (ls_iter > 1 and not f_new < f_prev):
             bracket, bracket_f, bracket_g = [t_prev, t], [f_prev, f_new], [g_prev, g_new]
             bracket_gtd = [gtd_prev, gtd_new]
             break
@@ -85,22 +162,21 @@ def strong_wolfe(evaluate: Callable[[float], tuple], t: float, d: Any, f: float,
             bracket, bracket_f, bracket_g = [t_prev, t], [f_prev, f_new], [g_prev, g_new]
             bracket_gtd = [gtd_prev, gtd_new]
             break
-        # still descending and still decreasing: extrapolate
-        lo, hi = t + 0.01 * (t - t_prev), t * 10
+        # still descending and still decreasing: extrapolate (bounds kept finite for huge steps)
+        hi = min(t * 10, _FLOAT_MAX)
+        lo = min(t + 0.01 * (t - t_prev), hi)
         old_t = t
         t = cubic_minimum(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(lo, hi))
         t_prev, f_prev, g_prev, gtd_prev = old_t, f_new, g_new, gtd_new
-        f_new, g_new = evaluate(t)
-        evals += 1
-        gtd_new = dot(g_new, d)
+        f_new, g_new, gtd_new = trial(t)
         ls_iter += 1
-    if ls_iter == max_ls:  # no bracket found within the budget: settle between 0 and t
-        bracket, bracket_f, bracket_g = [0, t], [f, f_new], [g, g_new]
+    if ls_iter >= max_ls:  # no bracket found within the budget: settle between 0 and t
+        bracket, bracket_f, bracket_g = [0.0, t], [f, f_new], [g, g_new]
 
     insufficient = False
-    low, high = (0, 1) if bracket_f[0] <= bracket_f[-1] else (1, 0)
+    low, high = (1, 0) if _better(bracket_f[-1], bracket_f[0]) else (0, 1)
     while not done and ls_iter < max_ls:
-        if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
+        if bracket[1] == bracket[0] or abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
             break
         t = cubic_minimum(bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1])
         # keep trial points away from the bracket's ends when interpolation makes little progress
@@ -114,14 +190,12 @@ def strong_wolfe(evaluate: Callable[[float], tuple], t: float, d: Any, f: float,
                 insufficient = True
         else:
             insufficient = False
-        f_new, g_new = evaluate(t)
-        evals += 1
-        gtd_new = dot(g_new, d)
+        f_new, g_new, gtd_new = trial(t)
         ls_iter += 1
-        if f_new > f + c1 * t * gtd or f_new >= bracket_f[low]:
+        if not f_new <= f + c1 * t * gtd or not f_new < bracket_f[low]:
             # not enough decrease: t becomes the high end
             bracket[high], bracket_f[high], bracket_g[high], bracket_gtd[high] = t, f_new, g_new, gtd_new
-            low, high = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
+            low, high = (1, 0) if _better(bracket_f[1], bracket_f[0]) else (0, 1)
         else:
             if abs(gtd_new) <= -c2 * gtd:
                 done = True
@@ -129,7 +203,10 @@ def strong_wolfe(evaluate: Callable[[float], tuple], t: float, d: Any, f: float,
                 bracket[high], bracket_f[high] = bracket[low], bracket_f[low]
                 bracket_g[high], bracket_gtd[high] = bracket_g[low], bracket_gtd[low]
             bracket[low], bracket_f[low], bracket_g[low], bracket_gtd[low] = t, f_new, g_new, gtd_new
-    return bracket_f[low], bracket_g[low], bracket[low], evals
+    t, f_new, g_new = bracket[low], bracket_f[low], bracket_g[low]
+    if not f_new <= f + c1 * t * gtd and _better(best[1], f_new):
+        t, f_new, g_new = best
+    return f_new, g_new, t, evals
 
 
 class LBFGS(Optimizer):
@@ -277,7 +354,8 @@ class LBFGS(Optimizer):
             prev_loss = loss
             # -- step length ----------------------------------------------------------------
             if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / float(xp.abs(flat_grad).sum())) * lr
+                g_sum = float(xp.abs(flat_grad).sum())  # 0 only at a stationary point (tolerance_grad < 0)
+                t = (min(1.0, 1.0 / g_sum) if g_sum > 0 else 1.0) * lr
             else:
                 t = lr
             gtd = dot(flat_grad, d)
