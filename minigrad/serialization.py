@@ -15,19 +15,34 @@ File layout (a standard safetensors file):
   ``repr``), strings, dtypes, NumPy arrays, and tensors (by name, with their device,
   ``requires_grad`` and whether they were Parameters).
 
+Containers may nest at most :data:`MAX_DEPTH` (100) deep, both ways; deeper objects (or one
+that contains itself) are refused with a :class:`SerializationError`.
+
 Writes are atomic: the file is written under a temporary name in the destination folder,
-flushed to disk, then renamed over the destination, so a crash never leaves a half-written
-file where a good one was.  CUDA tensors are stored as host arrays and put back on a device
-when loaded (``map_location``).  ``mg.load`` also reads safetensors files written by other
-tools (as a flat dict) and ``.npz``/``.npy`` files (always with ``allow_pickle=False``).
+``.<name>.<pid>.<random>.tmp`` (``pid`` the writing process), flushed to disk, then renamed
+over the destination, so a crash never leaves a half-written file where a good one was.  A
+failed write (disk full, no permission) raises one :class:`SerializationError` naming the
+path and leaves the old file as it was.  A process killed mid-save leaves its temporary file
+behind; the next save to the same destination deletes such files when they are stale: their
+writer process no longer runs on this machine and the file has not changed for a minute, or
+the file has not changed for a day.  Temporary files of other destinations, and those of
+saves still running, are never touched.
+
+CUDA tensors are stored as host arrays and put back on a device when loaded
+(``map_location``).  ``mg.load`` also reads safetensors files written by other tools (as a
+flat dict) and ``.npz``/``.npy`` files (always with ``allow_pickle=False``); a zip archive
+holding anything but ``.npy`` members, such as a PyTorch ``torch.save`` checkpoint, is refused.
 """
 from __future__ import annotations
 
 import io
 import json
 import os
+import re
+import stat
 import struct
 import tempfile
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -40,6 +55,9 @@ FORMAT_VERSION = 1
 _VERSION_KEY = "minigrad_format"
 _STRUCTURE_KEY = "minigrad_structure"
 _MAX_HEADER = 100 * 1024 * 1024  # a larger "header length" means the file is not safetensors
+MAX_DEPTH = 100  # containers (dicts, lists, tuples) nested inside one another, at most
+_STALE_AFTER = 60.0  # seconds without change after which a dead writer's temporary file is swept
+_ABANDONED_AFTER = 86400.0  # seconds without change after which any of our temporary files is swept
 _SAFETENSORS_DTYPES = {"BOOL", "U8", "I8", "U16", "I16", "U32", "I32", "U64", "I64", "F16", "BF16", "F32", "F64",
                        "F8_E4M3", "F8_E5M2", "C64"}
 
@@ -93,6 +111,9 @@ class _Writer:
         return name
 
     def node(self, obj: Any, path: list) -> dict:
+        if isinstance(obj, (list, tuple, dict)) and len(path) >= MAX_DEPTH:
+            raise SerializationError(f"cannot save {_show(path)}: containers nested deeper than {MAX_DEPTH} levels "
+                                     "(mg.save's limit; does the object contain itself?)")
         if isinstance(obj, Tensor):
             from .nn.parameter import Parameter
 
@@ -118,7 +139,7 @@ class _Writer:
         if isinstance(obj, dict):
             items = []
             for key, v in obj.items():
-                items.append([self.key(key, path), self.node(v, path + [key])])
+                items.append([self.key(key, path, len(path) + 1), self.node(v, path + [key])])
             out = {"k": "dict", "items": items}
             if isinstance(obj, OrderedDict):
                 out["ordered"] = True
@@ -127,16 +148,25 @@ class _Writer:
             f"cannot save an object of type {type(obj).__name__} at {_show(path)}: mg.save stores tensors, NumPy "
             "arrays, and dicts/lists/tuples of them with None, bool, int, float and str values (it never pickles)")
 
-    def key(self, key: Any, path: list) -> dict:
+    def key(self, key: Any, path: list, depth: int) -> dict:
+        """A key of the dict at ``path``; ``depth`` counts the containers around it (as for
+        values: the dict's own depth plus one)."""
         if isinstance(key, Tensor) or isinstance(key, numpy.ndarray) or isinstance(key, (dict, list)):
             raise SerializationError(f"cannot save a dict key of type {type(key).__name__} at {_show(path)}")
         if isinstance(key, tuple):
-            return {"k": "tuple", "items": [self.key(k, path) for k in key]}
+            if depth >= MAX_DEPTH:
+                raise SerializationError(f"cannot save a dict key at {_show(path)}: containers nested deeper than "
+                                         f"{MAX_DEPTH} levels (mg.save's limit)")
+            return {"k": "tuple", "items": [self.key(k, path, depth + 1) for k in key]}
         return self.node(key, path)
 
 
 def _show(path: list) -> str:
-    return "obj" + "".join(f"[{p!r}]" for p in path)
+    """``obj['model']['fc.weight']``: where in the saved object (long paths shortened)."""
+    parts = [f"[{p!r}]" for p in path]
+    if len(parts) > 8:
+        parts = parts[:4] + ["..."] + parts[-3:]
+    return "obj" + "".join(parts)
 
 
 def save(obj: Any, f: Any) -> None:
@@ -148,15 +178,43 @@ def save(obj: Any, f: Any) -> None:
     metadata = {_VERSION_KEY: str(FORMAT_VERSION), _STRUCTURE_KEY: json.dumps(structure, separators=(",", ":"))}
     arrays = dict(writer.arrays)
     if hasattr(f, "write"):
-        f.write(stn.save(arrays, metadata=metadata))
+        data = stn.save(arrays, metadata=metadata)
+        try:
+            f.write(data)
+        except OSError as e:
+            raise SerializationError(f"cannot save to {getattr(f, 'name', '<file object>')}: "
+                                     f"{_reason(e)}") from None
         return
     path = os.fspath(f)
     _atomic_save(stn, arrays, metadata, path)
 
 
+def _write_errors() -> tuple:
+    """The exception types a failed write raises: OSError, and the safetensors writer's own."""
+    try:
+        from safetensors import SafetensorError
+    except ImportError:
+        return (OSError,)
+    return (OSError, SafetensorError)
+
+
+def _reason(e: BaseException) -> str:
+    """One line saying why a write failed ("No space left on device")."""
+    text = e.strerror if isinstance(e, OSError) and e.strerror else str(e) or type(e).__name__
+    return " ".join(text.split())
+
+
 def _atomic_save(stn: Any, arrays: dict, metadata: dict, path: str) -> None:
+    """Write to a temporary file beside ``path``, flush it to disk, rename it over ``path``."""
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    base = os.path.basename(path)
+    if not os.path.isdir(folder):
+        raise SerializationError(f"cannot save {path}: the folder {folder} does not exist")
+    _sweep_stale_temps(folder, base)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{base}.{os.getpid()}.", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise SerializationError(f"cannot save {path}: cannot create a file in {folder}: {_reason(e)}") from None
     os.close(fd)
     try:
         stn.save_file(arrays, tmp, metadata=metadata)
@@ -164,13 +222,62 @@ def _atomic_save(stn: Any, arrays: dict, metadata: dict, path: str) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, _default_mode(path))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(e, _write_errors()):
+            raise SerializationError(f"cannot save {path}: {_reason(e)} (any previous file there is unchanged)"
+                                     ) from None
         raise
     _fsync_folder(folder)
+
+
+def _sweep_stale_temps(folder: str, base: str) -> None:
+    """Delete the temporary files that killed saves to ``folder/base`` left behind.
+
+    Only names :func:`_atomic_save` makes for this destination are considered,
+    ``.<base>.<pid>.<random>.tmp``, and only regular files that are stale: unchanged for
+    ``_STALE_AFTER`` seconds with no process ``pid`` running on this machine, or unchanged for
+    ``_ABANDONED_AFTER`` seconds (a reused pid).  A save in progress keeps changing its file.
+    """
+    pattern = re.compile(re.escape(f".{base}.") + r"(\d+)\.[A-Za-z0-9_]+\.tmp")
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    now = time.time()
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match is None:
+            continue
+        full = os.path.join(folder, name)
+        try:
+            info = os.lstat(full)
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        age = now - info.st_mtime
+        if age > _ABANDONED_AFTER or (age > _STALE_AFTER and not _process_running(int(match.group(1)))):
+            try:
+                os.unlink(full)
+            except OSError:  # another save swept it first, or no permission: leave it
+                pass
+
+
+def _process_running(pid: int) -> bool:
+    """Does process ``pid`` exist on this machine?  (True when that cannot be told.)"""
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError, ValueError):  # e.g. another user's process: it exists
+        return True
+    return True
 
 
 def _default_mode(path: str) -> int:
@@ -204,8 +311,11 @@ def load(f: Any, map_location: Any = None) -> Any:
     foreign files); a device (``"cpu"``, ``"cuda:0"``) puts every tensor there; a dict such as
     ``{"cuda:0": "cpu"}`` maps saved devices to new ones.
     Raises :class:`SerializationError` naming the file if it is corrupt, truncated, of an
-    unknown kind, or written by a newer format version.
+    unknown kind (a PyTorch ``torch.save`` file included: it is a pickle), nested deeper than
+    :data:`MAX_DEPTH`, or written by a newer format version; ValueError for an unknown device
+    in ``map_location``.
     """
+    _check_map_location(map_location)
     if hasattr(f, "read"):
         data = f.read()
         name = getattr(f, "name", "<file object>")
@@ -229,6 +339,20 @@ def load(f: Any, map_location: Any = None) -> Any:
     except Exception as e:  # the library's own error types vary between versions
         raise SerializationError(f"{path}: corrupt safetensors data: {e}") from None
     return _rebuild(arrays, header, metadata, path, map_location)
+
+
+_ACCEPTED_DEVICES = ("None, 'cpu', 'cuda', 'cuda:N', a minigrad device, or a dict from saved devices to new ones "
+                     "such as {'cuda:0': 'cpu'}")
+
+
+def _check_map_location(map_location: Any) -> None:
+    specs = [map_location] if not isinstance(map_location, dict) else [*map_location, *map_location.values()]
+    for spec in specs:
+        try:
+            _device.device(spec)
+        except (TypeError, ValueError):
+            raise ValueError(f"mg.load: unknown device {spec!r} in map_location; accepted: {_ACCEPTED_DEVICES}"
+                             ) from None
 
 
 def _load_bytes(data: bytes, name: str, map_location: Any) -> Any:
@@ -297,12 +421,30 @@ def _read_header(name: str, size: int, head: bytes, read: Any) -> tuple:
     return header, metadata
 
 
+_TORCH_RECIPE = ("python -c \"import torch; from safetensors.torch import save_file; "
+                 "save_file(torch.load({path!r}, weights_only=True), 'model.safetensors')\" "
+                 "(for a state_dict; from a full checkpoint save its state_dict entry)")
+
+
+def _check_npz_members(members: list, name: str) -> None:
+    """An .npz archive holds only ``.npy`` members; refuse any other zip (NumPy would hand
+    other members back as raw bytes)."""
+    if any(m == "data.pkl" or m.endswith("/data.pkl") for m in members):
+        raise SerializationError(f"{name} is a PyTorch pickle checkpoint (torch.save); minigrad never unpickles. "
+                                 f"Convert it with: {_TORCH_RECIPE.format(path=name)}")
+    for m in members:
+        if not m.endswith(".npy"):
+            raise SerializationError(f"{name}: the zip archive holds {m!r}, which is not a .npy array; mg.load "
+                                     "reads .npz archives of .npy arrays, safetensors and .npy files")
+
+
 def _load_numpy(source: Any, name: str, map_location: Any, npz: bool) -> Any:
     try:
         loaded = numpy.load(source, allow_pickle=False)
         if not npz:
             return _to_tensor(loaded, "cpu", map_location, name)
         with loaded:
+            _check_npz_members(loaded.zip.namelist(), name)
             arrays = {k: loaded[k] for k in loaded.files}
     except SerializationError:
         raise
@@ -347,14 +489,21 @@ def _rebuild(arrays: dict, header: dict, metadata: dict, name: str, map_location
     structure = metadata.get(_STRUCTURE_KEY)
     if structure is None:  # a foreign safetensors file: a flat dict, CPU unless mapped
         return {k: _to_tensor(a, "cpu", map_location, name) for k, a in arrays.items()}
+    too_deep = f"{name}: its structure nests containers deeper than {MAX_DEPTH} levels (mg.load's limit)"
     try:
         tree = json.loads(structure)
+    except RecursionError:
+        raise SerializationError(too_deep) from None
     except ValueError as e:
         raise SerializationError(f"{name}: corrupt minigrad metadata (structure is not valid JSON: {e})") from None
     made: dict = {}
 
-    def build(node: Any) -> Any:
+    def build(node: Any, depth: int = 0) -> Any:
         kind = node["k"]
+        if kind in ("list", "tuple", "dict"):
+            if depth >= MAX_DEPTH:
+                raise SerializationError(too_deep)
+            depth += 1
         if kind == "tensor":
             key = node["name"]
             if key not in made:
@@ -376,13 +525,13 @@ def _rebuild(arrays: dict, header: dict, metadata: dict, name: str, map_location
         if kind == "dtype":
             return numpy.dtype(node["v"])
         if kind == "list":
-            return [build(v) for v in node["items"]]
+            return [build(v, depth) for v in node["items"]]
         if kind == "tuple":
-            return tuple(build(v) for v in node["items"])
+            return tuple(build(v, depth) for v in node["items"])
         if kind == "dict":
             out = OrderedDict() if node.get("ordered") else {}
             for k, v in node["items"]:
-                out[build(k)] = build(v)
+                out[build(k, depth)] = build(v, depth)
             return out
         raise ValueError(f"unknown node kind {kind!r}")
 

@@ -81,6 +81,7 @@ def test_early_stopping_rejects_bad_settings_and_missing_metric():
 
 
 def test_resume_continues_exactly(tmp_path):
+    pytest.importorskip("safetensors")  # (mg.save writes safetensors)
     path = tmp_path / "ck.safetensors"
     model, opt, train, val = _setup(dropout=0.2)
     sched = mg.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
@@ -101,6 +102,7 @@ def test_resume_continues_exactly(tmp_path):
 
 
 def test_checkpoint_writes_last_and_best(tmp_path):
+    pytest.importorskip("safetensors")  # (mg.save writes safetensors)
     model, opt, train, val = _setup()
     ck = Checkpoint(tmp_path / "sub" / "run.safetensors", monitor="val_accuracy")
     fit(model, F.cross_entropy, opt, train, val, epochs=3, checkpoint=ck, quiet=True)

@@ -415,7 +415,7 @@ class Module:
         if mismatched:
             problems.append("shape mismatches: " + "; ".join(mismatched))
         if problems:
-            raise RuntimeError(f"error loading state dict into {type(self).__name__}:\n  " + "\n  ".join(problems))
+            raise RuntimeError(f"error loading state dict into {type(self).__name__}: " + "; ".join(problems))
         with no_grad():
             for key, src in sources.items():
                 own[key].copy_(src)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
 
 
 def _copy_state(state: dict) -> dict:
@@ -76,7 +76,8 @@ class Checkpoint:
     model, optimizer, scheduler, epoch, history and RNG state (plus ``extra``), with :func:`minigrad.save`.
 
     ``path`` is a file (the last checkpoint; the best goes beside it with ``.best`` before
-    the suffix).
+    the suffix).  Every checkpoint also stores the best value so far (:meth:`state_dict`, under
+    ``"best_checkpoint"``), so a resumed run replaces the best file only with a better epoch.
     """
 
     def __init__(self, path: Any, save_last: bool = True, save_best: bool = True, monitor: str = "val_loss",
@@ -91,3 +92,23 @@ class Checkpoint:
     @property
     def best_path(self) -> Any:
         return self.path.with_name(self.path.stem + ".best" + (self.path.suffix or ".safetensors"))
+
+    def state_dict(self) -> dict:
+        """The best-so-far tracker: ``monitor``, ``mode``, ``best`` (value) and ``best_epoch``."""
+        t = self.tracker
+        return {"monitor": t.monitor, "mode": t.mode, "best": t.best, "best_epoch": t.best_epoch}
+
+    def load_state_dict(self, state: dict | None, history_rows: Sequence[dict] = ()) -> None:
+        """Restore the tracker on resume.  ``state`` is what :meth:`state_dict` gave; when it is
+        None (a checkpoint written without it) or watched another ``monitor``/``mode``, the
+        tracker is rebuilt from the saved history's rows instead, with the same rule that
+        chose the best epochs while training."""
+        t = self.tracker
+        t.best = t.best_epoch = None
+        if state is not None and state.get("monitor") == t.monitor and state.get("mode") == t.mode:
+            t.best, t.best_epoch = state.get("best"), state.get("best_epoch")
+            return
+        for row in history_rows:
+            value = row.get(t.monitor)
+            if value is not None and t.improved(value):
+                t.best, t.best_epoch = value, row.get("epoch")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -133,7 +134,7 @@ def _checkpoint_state(model: Any, optimizer: Any, scheduler: Any, epoch: int, hi
 def fit(model: Any, loss: LossFn, optimizer: Any, train_loader: Iterable, val_loader: Iterable | None = None,
         epochs: int = 1, scheduler: Any = None, metrics: Sequence[str] = ("loss", "accuracy"),
         early_stopping: EarlyStopping | int | None = None, callbacks: Sequence[Callable] = (),
-        checkpoint: Checkpoint | str | Path | None = None, resume: str | Path | None = None,
+        checkpoint: Checkpoint | str | Path | None = None, resume: str | Path | Mapping | None = None,
         regularizer: Callable[[Any], Tensor] | None = None, quiet: bool = False, progress: bool | None = None,
         log: Callable[[str], None] | None = None, stop_at_min_lr: bool = False) -> History:
     """Train ``model`` and return its :class:`History`.
@@ -144,6 +145,11 @@ def fit(model: Any, loss: LossFn, optimizer: Any, train_loader: Iterable, val_lo
     validation metric).  ``callbacks`` are called as ``cb(epoch, row)``; one returning True
     stops training.  ``stop_at_min_lr`` ends training once a plateau schedule reached its
     ``min_lr`` (network2's "stop at 1/1024 of the start").
+
+    ``resume`` is a checkpoint's path, or the checkpoint already read with :func:`minigrad.load`;
+    with ``checkpoint`` too, the best value so far comes back from it, so the ``.best`` file is
+    only replaced by a better epoch.  An epoch whose ``train_loader`` gives no batch raises
+    ValueError (an empty loader, or a generator, which can be iterated only once).
     """
     log = log or (lambda s: print(s, flush=True))
     if isinstance(early_stopping, int):
@@ -156,7 +162,8 @@ def fit(model: Any, loss: LossFn, optimizer: Any, train_loader: Iterable, val_lo
     history = History()
     start_epoch = 1
     if resume is not None:
-        start_epoch, history = _resume(resume, model, optimizer, scheduler, train_loader, early_stopping)
+        start_epoch, history = _resume(resume, model, optimizer, scheduler, train_loader, early_stopping,
+                                       checkpoint)
 
     for epoch in range(start_epoch, epochs + 1):
         t0 = time.perf_counter()
@@ -166,6 +173,7 @@ def fit(model: Any, loss: LossFn, optimizer: Any, train_loader: Iterable, val_lo
         seen = 0
         track_accuracy = "accuracy" in metrics
         show = bar.bar is not None
+        i = -1
         for i, (xb, yb) in enumerate(train_loader):
             out = model(xb)
             batch_loss = loss(out, yb)
@@ -183,6 +191,8 @@ def fit(model: Any, loss: LossFn, optimizer: Any, train_loader: Iterable, val_lo
             if show and i % 20 == 0:
                 bar.update(20 if i else 1, float(loss_sum) / seen)  # a host sync only every 20 batches
         bar.close()
+        if i < 0:
+            raise ValueError(_no_batches(epoch, epoch == start_epoch))
         row: dict = {"epoch": epoch}
         if seen:
             row["train_loss"] = float(loss_sum) / seen
@@ -231,25 +241,41 @@ def fit(model: Any, loss: LossFn, optimizer: Any, train_loader: Iterable, val_lo
     return history
 
 
+def _no_batches(epoch: int, first: bool) -> str:
+    if first:
+        return (f"fit: the training loader gave no batches in epoch {epoch}: it is empty (a dataset smaller "
+                "than batch_size with drop_last=True?) or an iterator already used up; a generator can be "
+                "iterated only once: pass a DataLoader or a list of batches")
+    return (f"fit: the training loader gave no batches in epoch {epoch} after giving some in earlier epochs: "
+            "it is a one-shot iterator (a generator?), which can be iterated only once; pass a DataLoader or "
+            "a list of batches")
+
+
 def _save_checkpoint(ck: Checkpoint, model: Any, optimizer: Any, scheduler: Any, epoch: int, history: History,
                      loader: Any, early: EarlyStopping | None, row: dict) -> None:
     from ..serialization import save
 
+    best = ck.save_best and ck.tracker.monitor in row and ck.tracker.improved(row[ck.tracker.monitor])
+    if best:
+        ck.tracker.update(epoch, row, model)
     state = _checkpoint_state(model, optimizer, scheduler, epoch, history, loader, early)
+    state["best_checkpoint"] = ck.state_dict()  # (after the update: it counts this epoch)
     state.update(ck.extra)
     ck.path.parent.mkdir(parents=True, exist_ok=True)
     if ck.save_last:
         save(state, ck.path)
-    if ck.save_best and ck.tracker.monitor in row and ck.tracker.improved(row[ck.tracker.monitor]):
-        ck.tracker.update(epoch, row, model)
+    if best:
         save(state, ck.best_path)
 
 
 def _resume(path: Any, model: Any, optimizer: Any, scheduler: Any, loader: Any,
-            early: EarlyStopping | None) -> tuple:
+            early: EarlyStopping | None, checkpoint: Checkpoint | None) -> tuple:
     from ..serialization import load
 
-    state = load(path, map_location=str(next(iter(model.parameters())).device))
+    if isinstance(path, Mapping):  # read already (tensors are moved to the model's device as they load)
+        state = path
+    else:
+        state = load(path, map_location=str(next(iter(model.parameters())).device))
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     if scheduler is not None and "scheduler" in state:
@@ -258,5 +284,8 @@ def _resume(path: Any, model: Any, optimizer: Any, scheduler: Any, loader: Any,
         loader.load_state_dict(state["loader"])
     if early is not None and "early_stopping" in state:
         early.load_state_dict(state["early_stopping"])
+    history = History.from_state_dict(state["history"])
+    if checkpoint is not None:
+        checkpoint.load_state_dict(state.get("best_checkpoint"), history.rows)
     _random.set_rng_state(state["rng"])
-    return int(state["epoch"]) + 1, History.from_state_dict(state["history"])
+    return int(state["epoch"]) + 1, history

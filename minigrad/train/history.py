@@ -6,11 +6,17 @@ import io
 import json
 import math
 from pathlib import Path
+from typing import Iterator
 
 
 class History:
     """Per-epoch metrics: ``history.rows`` is a list of dicts (epoch, train_loss, val_accuracy,
-    lr, time, ...); ``history["val_loss"]`` is that column as a list."""
+    lr, time, ...), one per epoch.
+
+    ``history["val_loss"]`` is that column as a list (None in rows without a value);
+    ``"val_loss" in history`` asks whether the column exists; ``for row in history`` goes over
+    the rows; ``len(history)`` is the number of rows.  Row ``i`` is ``history.rows[i]``.
+    """
 
     def __init__(self, rows: list | None = None) -> None:
         self.rows: list = list(rows or [])
@@ -19,7 +25,22 @@ class History:
         self.rows.append(dict(row))
 
     def __getitem__(self, key: str) -> list:
+        """The column ``key``, one value per row (None where a row lacks it).
+
+        Raises TypeError for a non-string key and KeyError for a column no row has."""
+        if not isinstance(key, str):
+            raise TypeError(f"History columns are named by strings (history['val_loss']), got {key!r}; "
+                            "for row i use history.rows[i]")
+        if key not in self:
+            columns = ", ".join(self.keys()) or "none (the history has no rows)"
+            raise KeyError(f"History has no column {key!r}; its columns: {columns}")
         return [r.get(key) for r in self.rows]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and any(key in r for r in self.rows)
+
+    def __iter__(self) -> Iterator[dict]:
+        return iter(self.rows)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -69,18 +90,19 @@ class History:
             import matplotlib.pyplot as plt
         except ImportError:
             raise RuntimeError("History.plot needs matplotlib: pip install matplotlib") from None
-        epochs = self["epoch"]
+        epochs = [r.get("epoch", i + 1) for i, r in enumerate(self.rows)]
         fig, axes = plt.subplots(1, 2, figsize=(10, 4))
         for ax, metric in zip(axes, ("loss", "accuracy")):
             for split, style in (("train", "-o"), ("val", "-s")):
-                values = self[f"{split}_{metric}"]
+                values = [r.get(f"{split}_{metric}") for r in self.rows]  # a column may be absent
                 if any(v is not None for v in values):
                     ys = [100 * v if (v is not None and metric == "accuracy") else v for v in values]
                     ax.plot(epochs, ys, style, markersize=3, label=f"{'training' if split == 'train' else 'validation'}")
             ax.set_xlabel("epoch")
             ax.set_ylabel(metric + (" (%)" if metric == "accuracy" else ""))
             ax.grid(alpha=0.3)
-            ax.legend()
+            if ax.lines:
+                ax.legend()
         if title:
             import textwrap
 

@@ -129,6 +129,85 @@ def test_bce_with_logits_at_huge_logits():
     np.testing.assert_allclose(host(z.grad), [0.0, 0.0, 1.0, -1.0, 0.0], atol=1e-7)
 
 
+NAN = float("nan")
+
+
+def test_bce_refuses_nan_and_values_outside_0_1():
+    """A NaN probability used to be clamped into a finite loss (100) while its gradient was NaN."""
+    ok = mg.tensor([0.25, 0.5])
+    for x, y, name, got in [([NAN, 0.5], [1.0, 1.0], "input", "1 NaN value"),
+                            ([1.5, 0.5], [1.0, 1.0], "input", "values from 0.5 to 1.5"),
+                            ([-0.1, 0.5], [1.0, 1.0], "input", "values from -0.1"),
+                            ([0.25, 0.5], [1.5, 0.0], "target", "values from 0.0 to 1.5"),
+                            ([0.25, 0.5], [-0.5, 1.0], "target", "values from -0.5"),
+                            ([0.25, 0.5], [NAN, NAN], "target", "2 NaN values")]:
+        with pytest.raises(ValueError, match=rf"all elements of {name} must lie in \[0, 1\].*{got}"):
+            F.binary_cross_entropy(mg.tensor(x), mg.tensor(y))
+    with pytest.raises(ValueError, match="NaN"):
+        F.binary_cross_entropy(mg.tensor([float("inf"), NAN]), ok)
+    with pytest.raises(ValueError, match="rho_hat.*NaN"):
+        F.kl_sparsity(0.05, mg.tensor([0.1, NAN]))
+    # the element-wise function itself lets NaN through, in value and gradient
+    from minigrad.nn.functional.binary import BinaryCrossEntropy
+
+    x = mg.tensor([NAN, 0.5], requires_grad=True)
+    out = BinaryCrossEntropy.apply(x, mg.tensor([1.0, 1.0]))
+    assert math.isnan(host(out)[0]) and host(out)[1] == pytest.approx(math.log(2))
+    out.sum().backward()
+    assert math.isnan(host(x.grad)[0]) and np.isfinite(host(x.grad)[1])
+
+
+def test_bce_refusals_match_pytorch():
+    torch = pytest.importorskip("torch")
+    TF = torch.nn.functional
+    for x, y in [([NAN], [1.0]), ([1.5], [1.0]), ([-1e-3], [0.0]), ([0.3], [1.5]), ([0.3], [-0.5]), ([0.3], [NAN]),
+                 ([0.0], [NAN])]:
+        with pytest.raises(RuntimeError, match="should be between 0 and 1"):
+            TF.binary_cross_entropy(torch.tensor(x), torch.tensor(y))
+        with pytest.raises(ValueError, match="must lie in"):
+            F.binary_cross_entropy(mg.tensor(x), mg.tensor(y))
+    for x, y in [([0.0, 1.0, 0.3, 1.0], [1.0, 0.0, 0.0, 1.0])]:  # the edges are allowed (log clamped at -100)
+        np.testing.assert_allclose(host(F.binary_cross_entropy(mg.tensor(x), mg.tensor(y), reduction="none")),
+                                   TF.binary_cross_entropy(torch.tensor(x), torch.tensor(y), reduction="none"),
+                                   rtol=1e-6)
+
+
+# (logit, target) -> (loss, d loss / d logit), PyTorch 2.13's values
+LOGIT_EDGES = [((NAN, 1.0), (NAN, NAN)), ((0.3, NAN), (NAN, NAN)), ((NAN, 0.0), (NAN, NAN)),
+               ((0.3, 1.5), (0.40435519, -0.92555746)), ((math.inf, 1.0), (NAN, 0.0)),
+               ((-math.inf, 1.0), (NAN, -1.0)), ((math.inf, 0.0), (math.inf, 1.0)), ((-math.inf, 0.0), (NAN, 0.0))]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's "invalid value" on inf - inf
+@pytest.mark.parametrize("xy, expect", LOGIT_EDGES)
+def test_bce_with_logits_lets_nan_through_like_pytorch(xy, expect):
+    x = mg.tensor([xy[0]], dtype=mg.float64, requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(x, mg.tensor([xy[1]], dtype=mg.float64))
+    loss.backward()
+    np.testing.assert_allclose([host(loss).item(), host(x.grad).item()], expect, rtol=1e-6)
+    torch = try_torch()
+    if torch is not None:
+        xt = torch.tensor([xy[0]], dtype=torch.float64, requires_grad=True)
+        lt = torch.nn.functional.binary_cross_entropy_with_logits(xt, torch.tensor([xy[1]], dtype=torch.float64))
+        lt.backward()
+        np.testing.assert_allclose([lt.item(), xt.grad.item()], expect, rtol=1e-6)
+
+
+inner = st.floats(0.02, 0.98)
+
+
+@given(data=st.data())
+def test_bce_gradcheck_property(data):
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=2, max_side=3))
+    x = leaf(data.draw(hnp.arrays(np.float64, shape, elements=inner)))
+    y = leaf(data.draw(hnp.arrays(np.float64, shape, elements=inner)))
+    w = leaf(data.draw(hnp.arrays(np.float64, shape[-1:], elements=st.floats(0.5, 2.0))))
+    reduction = data.draw(st.sampled_from(REDUCTIONS))
+    assert gradcheck(lambda x, y, w: F.binary_cross_entropy(x, y, w, reduction), [x, y, w])
+    z = leaf(data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-20, 20))))
+    assert gradcheck(lambda z, y, w: F.binary_cross_entropy_with_logits(z, y, w, reduction), [z, y, w])
+
+
 extreme_logits = st.sampled_from([1e4, -1e4, 1e3, -1e3, 88.0, -88.0, 0.0, 1e-30, 30.0, -30.0])
 unit = st.sampled_from([0.0, 1.0, 1e-12, 1 - 1e-7, 0.5, 1e-30])
 

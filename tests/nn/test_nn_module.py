@@ -247,6 +247,23 @@ def test_load_state_dict_strict_errors_list_everything_and_change_nothing():
         net.load_state_dict([1, 2])
 
 
+def test_load_state_dict_errors_are_one_line():
+    net = Net()
+    sd = net.state_dict()
+    sd["fc2.weight"] = mg.zeros(5, 5)
+    with pytest.raises(RuntimeError) as err:
+        net.load_state_dict(sd)
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert msg == ("error loading state dict into Net: shape mismatches: fc2.weight: checkpoint has shape (5, 5), "
+                   "the module has (2, 3)")
+    del sd["fc1.bias"]
+    with pytest.raises(RuntimeError) as err:
+        net.load_state_dict(sd)
+    msg = str(err.value)
+    assert "\n" not in msg and "missing keys: 'fc1.bias'" in msg and "(5, 5)" in msg and "(2, 3)" in msg
+
+
 def test_repr_is_nested_and_readable():
     model = nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Sequential(nn.Dropout(0.2), nn.Linear(100, 10)))
     assert repr(model) == (

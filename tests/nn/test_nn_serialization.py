@@ -217,7 +217,7 @@ def test_failed_save_leaves_the_old_file_intact(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", no_rename)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(SerializationError, match="disk full"):
         mg.save({"w": mg.zeros(3)}, path)
     assert path.read_bytes() == good and os.listdir(tmp_path) == ["ckpt.safetensors"]
 

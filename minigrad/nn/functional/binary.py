@@ -16,15 +16,15 @@ _GRAD_EPS = 1e-12     # floor of x(1 - x) in the gradient
 
 
 def _clamped_log(xp: Any, a: Any) -> Any:
-    """max(log a, -100) without evaluating log(0) (no warnings, no -inf)."""
-    positive = a > 0
+    """max(log a, -100) without evaluating log(0) (no warnings, no -inf); NaN stays NaN."""
+    positive = ~(a <= 0)  # (NaN counts as positive, so its log, NaN, comes through)
     logs = xp.log(xp.where(positive, a, 1))
     return xp.where(positive, xp.maximum(logs, _LOG_FLOOR), _LOG_FLOOR).astype(a.dtype, copy=False)
 
 
 def _clamped_log_t(x: Tensor) -> Tensor:
     """The same with Tensor ops (differentiable; the inner ``where`` keeps log's gradient finite)."""
-    positive = x._data > 0
+    positive = ~(x._data <= 0)
     return clamp(where(positive, log(where(positive, x, 1.0)), _LOG_FLOOR), _LOG_FLOOR, None)
 
 
@@ -51,11 +51,22 @@ class BinaryCrossEntropy(Function):
         return gx, gy
 
 
-def _check_probabilities(x: Tensor, op: str, name: str = "input") -> None:
+def _check_probabilities(x: Tensor, op: str, name: str = "input", hint: str = "") -> None:
+    """Refuse values outside [0, 1], NaN included (as PyTorch does: a NaN probability is a bug
+    upstream, and the clamped logs would turn it into a finite loss)."""
     a = x._data
-    if a.size and (bool((a < 0).any()) or bool((a > 1).any())):
-        raise ValueError(f"{op}: all elements of {name} must lie in [0, 1] (probabilities), got values from "
-                         f"{float(a.min())} to {float(a.max())}; for logits use binary_cross_entropy_with_logits")
+    if not a.size:
+        return
+    inside = (a >= 0) & (a <= 1)  # False for NaN
+    if bool(inside.all()):
+        return
+    xp = array_module(a)
+    nans = int(xp.isnan(a).sum())
+    if nans:
+        got = f"{nans} NaN value{'s' if nans > 1 else ''}"
+    else:
+        got = f"values from {float(a.min())} to {float(a.max())}"
+    raise ValueError(f"{op}: all elements of {name} must lie in [0, 1] (probabilities), got {got}{hint}")
 
 
 def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
@@ -64,12 +75,14 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reducti
         ℓ = -w·[y log x + (1 - y) log(1 - x)],
 
     each log clamped to ≥ -100 so x = 0 or 1 gives a finite loss and gradient.
-    ``weight`` broadcasts to the input's shape.
+    ``weight`` broadcasts to the input's shape.  Input and target must lie in [0, 1]; anything
+    else, NaN included, is a ValueError (PyTorch refuses the same values).
     """
     check_reduction(reduction, "binary_cross_entropy")
     check_input(input, "binary_cross_entropy")
     y = as_target(target, input, "binary_cross_entropy")
-    _check_probabilities(input, "binary_cross_entropy")
+    _check_probabilities(input, "binary_cross_entropy", hint="; for logits use binary_cross_entropy_with_logits")
+    _check_probabilities(y, "binary_cross_entropy", "target")
     w = as_weight(weight, input, tuple(input.shape), "binary_cross_entropy")
     loss = BinaryCrossEntropy.apply(input, y)
     if w is not None:
@@ -85,7 +98,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
 
     (p = ``pos_weight``, 1 by default; it broadcasts along the last, class, dim).  softplus is
     evaluated as max(z, 0) + log1p(e^{-|z|}), so logits of ±1e4 give exact finite values and
-    gradients dℓ/dx = w·[(1 - y) - (1 + (p - 1)y)·σ(-x)].
+    gradients dℓ/dx = w·[(1 - y) - (1 + (p - 1)y)·σ(-x)].  A NaN logit or target gives a NaN
+    loss and gradient; targets are not range-checked (as in PyTorch).
     """
     op = "binary_cross_entropy_with_logits"
     check_reduction(reduction, op)
