@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy import special
 
 import minigrad as mg
 from minigrad.testing import strategies as mst
 
 from _helpers import SMALL, arrays, assert_close, check_grads, grad_settings, grid, leaf, nonzero, plain, with_device
+from _special import special
 
 
 def _gelu_tanh(a):

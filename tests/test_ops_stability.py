@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy import special
 
 import minigrad as mg
 from minigrad.testing import strategies as mst
 
 from _helpers import as_computed_on, host, with_device
+from _special import special
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 

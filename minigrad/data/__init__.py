@@ -15,7 +15,7 @@ from .digits import digits
 from .download import DownloadError, default_root, download_file
 from .idx import IDXError, read_idx, write_idx
 from .loader import DataLoader, default_collate
-from .mnist import MNIST, FashionMNIST
+from .mnist import MNIST, DataFilesNotFound, FashionMNIST
 from .mnist_pkl import load_mnist_pkl
 from .synthetic import moons, spirals
 from .transforms import Compose, Normalize, one_hot
@@ -27,5 +27,6 @@ __all__ = [
     "digits", "MNIST", "FashionMNIST", "spirals", "moons",
     "Normalize", "one_hot", "Compose", "RandomShift", "RandomRotation", "ElasticDistortion",
     "shift", "random_shift", "rotate", "random_rotation", "elastic_distortion",
-    "read_idx", "write_idx", "IDXError", "load_mnist_pkl", "download_file", "DownloadError", "default_root",
+    "read_idx", "write_idx", "IDXError", "load_mnist_pkl", "download_file", "DownloadError", "DataFilesNotFound",
+    "default_root",
 ]

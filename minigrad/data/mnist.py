@@ -56,6 +56,17 @@ def _read(path: Path) -> numpy.ndarray:
     return _read_cached(str(path), st.st_mtime_ns, st.st_size)
 
 
+class DataFilesNotFound(FileNotFoundError):
+    """A dataset's files are not in its folder (and downloading was not asked for).
+
+    Attributes: ``title`` (the dataset's name), ``folder`` (where the files were looked for),
+    ``missing`` (the file names not found)."""
+
+    def __init__(self, message: str, title: str, folder: Path, missing: list) -> None:
+        super().__init__(message)
+        self.title, self.folder, self.missing = title, folder, list(missing)
+
+
 class MNIST(TensorDataset):
     """The MNIST handwritten digits as a :class:`TensorDataset` ``(features, labels)``.
 
@@ -120,7 +131,8 @@ class MNIST(TensorDataset):
                 paths = self._download(paths, mirrors, progress)
                 images, labels = self._from_idx(paths, split, val_size)
             else:
-                raise FileNotFoundError(self._missing_message(paths, pkl))
+                raise DataFilesNotFound(self._missing_message(paths, pkl), self.title, self.folder,
+                                        [self.files[k].name for k in self._missing_needed(paths)])
         x = reshape_images(images, layout)
         super().__init__(x, labels)
 

@@ -6,6 +6,7 @@ checkpoints as ``config`` so a saved model can be rebuilt exactly.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .. import data as _data
@@ -48,37 +49,91 @@ def resolve(options: dict) -> dict:
 
 
 def hidden_sizes(spec: Any) -> list:
+    """Hidden layer widths from ``--hidden``: comma-separated positive integers ("100,100"), or
+    "none" for no hidden layer (softmax regression)."""
     if isinstance(spec, (list, tuple)):
         sizes = [int(s) for s in spec]
+    elif str(spec).strip().lower() == "none":
+        sizes = []
     else:
-        try:
-            sizes = [int(s) for s in str(spec).split(",") if s.strip()]
-        except ValueError:
-            raise ValueError(f"--hidden must be comma-separated layer widths like 100,100, got {spec!r}") from None
+        items = [s.strip() for s in str(spec).split(",")]
+        if not all(item.isdigit() for item in items):
+            raise ValueError(f"--hidden must be comma-separated layer widths like 100,100 (or 'none' for no hidden "
+                             f"layer), got {spec!r}")
+        sizes = [int(s) for s in items]
     if any(s <= 0 for s in sizes):
         raise ValueError(f"--hidden widths must be positive, got {spec!r}")
     return sizes
 
 
-def build_model(cfg: dict) -> nn.Module:
-    """An MLP: [Linear → (BatchNorm) → activation → (Dropout)] × hidden layers → Linear."""
+def _layers(cfg: dict) -> list:
+    """The MLP as a list of (kind, argument) pairs, in order: ``("linear", (n_in, n_out))``,
+    ``("batch_norm", width)``, ``("activation", name)``, ``("dropout", p)``.  The model and the
+    shapes its checkpoint must hold both come from this list."""
     n_in, n_out, _ = DATASETS[cfg["dataset"]]
-    if cfg["activation"] not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {cfg['activation']!r}; choose one of {', '.join(ACTIVATIONS)}")
     layers: list = []
     width = n_in
     for h in hidden_sizes(cfg["hidden"]):
-        layers.append(nn.Linear(width, h))
+        layers.append(("linear", (width, h)))
         if cfg["batch_norm"]:
-            layers.append(nn.BatchNorm1d(h))
-        layers.append(ACTIVATIONS[cfg["activation"]]())
+            layers.append(("batch_norm", h))
+        layers.append(("activation", cfg["activation"]))
         if cfg["dropout"]:
-            layers.append(nn.Dropout(cfg["dropout"]))
+            layers.append(("dropout", cfg["dropout"]))
         width = h
-    layers.append(nn.Linear(width, n_out))
-    model = nn.Sequential(*layers)
+    layers.append(("linear", (width, n_out)))
+    return layers
+
+
+def build_model(cfg: dict) -> nn.Module:
+    """An MLP: [Linear → (BatchNorm) → activation → (Dropout)] × hidden layers → Linear."""
+    if cfg["activation"] not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {cfg['activation']!r}; choose one of {', '.join(ACTIVATIONS)}")
+    make = {"linear": lambda shape: nn.Linear(*shape), "batch_norm": nn.BatchNorm1d,
+            "activation": lambda name: ACTIVATIONS[name](), "dropout": nn.Dropout}
+    model = nn.Sequential(*(make[kind](arg) for kind, arg in _layers(cfg)))
     _initialize(model, cfg["init"], cfg["activation"])
     return model
+
+
+def state_shapes(cfg: dict) -> dict:
+    """The shape of every entry of ``build_model(cfg).state_dict()``, without building the model
+    (a checkpoint's tensors are compared with these before any memory is allocated)."""
+    shapes: dict = {}
+    for i, (kind, arg) in enumerate(_layers(cfg)):
+        if kind == "linear":
+            n_in, n_out = arg
+            shapes[f"{i}.weight"], shapes[f"{i}.bias"] = (n_out, n_in), (n_out,)
+        elif kind == "batch_norm":
+            for name in ("weight", "bias", "running_mean", "running_var"):
+                shapes[f"{i}.{name}"] = (arg,)
+            shapes[f"{i}.num_batches_tracked"] = ()
+    return shapes
+
+
+def state_size(cfg: dict) -> int:
+    """How many numbers the model's state holds (parameters and batch-norm statistics)."""
+    return sum(math.prod(shape) for shape in state_shapes(cfg).values())
+
+
+def check_state_shapes(cfg: dict, state: dict) -> None:
+    """Raise ValueError (one line) unless ``state``, a model state dict, holds exactly the tensors
+    of the model ``cfg`` describes, with their shapes."""
+    expected = state_shapes(cfg)
+    problem = ""
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        problem = "; ".join(([f"missing {', '.join(missing)}"] if missing else [])
+                            + ([f"unexpected {', '.join(unexpected)}"] if unexpected else []))
+    else:
+        for key, shape in expected.items():
+            if tuple(state[key].shape) != shape:
+                problem = f"{key} has shape {tuple(state[key].shape)}, the config needs {shape}"
+                break
+    if problem:
+        raise ValueError(f"the stored weights do not fit the model its config describes ({describe_model(cfg)}): "
+                         f"{problem}")
 
 
 def _initialize(model: nn.Module, scheme: str, activation: str) -> None:
@@ -184,14 +239,15 @@ class _EpochOneCycle:
         self.inner.load_state_dict(state)
 
 
-def load_splits(cfg: dict) -> tuple:
-    """(train, val, test) TensorDatasets for ``cfg['dataset']``."""
+def load_splits(cfg: dict, download: bool = False) -> tuple:
+    """(train, val, test) TensorDatasets for ``cfg['dataset']``; ``download`` fetches missing
+    MNIST / Fashion-MNIST files (sha256-checked, resumable) into the data folder first."""
     name, root = cfg["dataset"], cfg.get("data_dir")
     if name == "digits":
         return _data.digits("train"), _data.digits("val"), _data.digits("test")
     if name in ("mnist", "fashion-mnist"):
         cls = _data.MNIST if name == "mnist" else _data.FashionMNIST
-        return cls(root, split="train"), cls(root, split="val"), cls(root, split="test")
+        return tuple(cls(root, split=split, download=download) for split in ("train", "val", "test"))
     if name == "spirals":
         full = _data.spirals(n=1500, classes=3, noise=0.1, seed=cfg["seed"] + 1000)
         return tuple(_data.random_split(full, [0.7, 0.15, 0.15], seed=cfg["seed"] + 1000))
@@ -246,8 +302,10 @@ def build_loaders(cfg: dict, splits: tuple, normalizer: Any, training: bool = Tr
         train = normalizer.apply(train)  # one pass now instead of one per batch and epoch
     dev = cfg["device"]
     loader = _data.DataLoader
+    # batch norm cannot normalize a batch of one sample in training mode: drop such a last batch
+    drop_last = bool(cfg["batch_norm"]) and len(train) % cfg["batch_size"] == 1
     return (loader(train, batch_size=cfg["batch_size"], shuffle=True, seed=cfg["seed"], device=dev,
-                   transform=train_tf) if training else None,
+                   transform=train_tf, drop_last=drop_last) if training else None,
             loader(val, batch_size=1024, device=dev, transform=normalizer),
             loader(test, batch_size=1024, device=dev, transform=normalizer))
 
@@ -264,7 +322,8 @@ def regularizer(cfg: dict) -> Any:
     return penalty
 
 
-def describe(cfg: dict) -> str:
+def describe_model(cfg: dict) -> str:
+    """The model in words, e.g. ``MLP 64-256-10 (relu, dropout 0.2)``."""
     n_in, n_out, _ = DATASETS[cfg["dataset"]]
     sizes = [n_in] + hidden_sizes(cfg["hidden"]) + [n_out]
     extras = [cfg["activation"]]
@@ -272,12 +331,17 @@ def describe(cfg: dict) -> str:
         extras.append("batch norm")
     if cfg["dropout"]:
         extras.append(f"dropout {cfg['dropout']}")
+    return f"MLP {'-'.join(map(str, sizes))} ({', '.join(extras)})"
+
+
+def describe(cfg: dict) -> str:
+    """The whole run in one line: model, data, loss, optimizer, schedule, device."""
     reg = []
     if cfg["weight_decay"]:
         reg.append(f"weight decay {cfg['weight_decay']:g}")
     if cfg["l1"]:
         reg.append(f"L1 {cfg['l1']:g}")
-    return (f"MLP {'-'.join(map(str, sizes))} ({', '.join(extras)}) on {cfg['dataset']}; "
+    return (f"{describe_model(cfg)} on {cfg['dataset']}; "
             f"{cfg['loss']} loss, {cfg['optimizer']} lr {cfg['lr']:g}"
             + (f", {', '.join(reg)}" if reg else "") + f", batch {cfg['batch_size']}, {cfg['epochs']} epochs"
             + (f", {cfg['lr_schedule']} schedule" if cfg["lr_schedule"] != "none" else "")

@@ -126,6 +126,7 @@ def test_reduce_on_plateau_patience_threshold_cooldown():
 
 
 def test_scheduler_state_round_trip(tmp_path):
+    pytest.importorskip("safetensors")  # (mg.save writes safetensors)
     def make():
         opt = _opt(lr=0.5, momentum=0.9)
         return opt, S.MultiStepLR(opt, milestones=[2, 5], gamma=0.5)
