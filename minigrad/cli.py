@@ -124,7 +124,7 @@ def _check_size(cfg: dict) -> None:
                            f"{memory / 2 ** 30:,.1f} GiB")
 
 
-def _check_writable(path: str, flag: str) -> Path:
+def _check_writable(path: str, flag: str) -> None:
     """The file ``path`` can be created or replaced: its nearest existing folder takes a new file
     (tried for real, so read-only file systems are caught even for root)."""
     target = Path(path).expanduser()
@@ -142,7 +142,6 @@ def _check_writable(path: str, flag: str) -> Path:
         raise CommandError(f"{flag} {path}: cannot write in {folder} ({e.strerror or e})") from None
     if target.exists() and not os.access(target, os.W_OK):
         raise CommandError(f"{flag} {path}: the file exists and is not writable")
-    return target
 
 
 def _plot_wanted(args: argparse.Namespace) -> bool:
@@ -177,7 +176,7 @@ def _check_outputs(args: argparse.Namespace) -> str | None:
         try:
             viz.check_picture_path(args.graph)
         except ValueError as e:
-            raise CommandError(f"--graph {args.graph}: {e}") from None
+            raise CommandError(f"--graph {e}") from None  # (the message starts with the path)
     return note
 
 
@@ -287,26 +286,47 @@ def _apply_resume_flags(state: dict, changed: dict, cfg: dict, optimizer: Any, s
     return notes
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from . import train as T
+def _run_config(args: argparse.Namespace) -> tuple:
+    """(config, checkpoint or None, flags changed against the checkpoint's config or None) for
+    ``minigrad train``: the defaults with the flags on top, or, with ``--resume``, the saved
+    config with the flags on top (those a resumed run must keep refused), all checked."""
     from .train import recipe as R
 
     given = {k: v for k in R.DEFAULTS if (v := getattr(args, k, None)) is not None}
     resumed = changed = None
-    if args.resume:  # continue the saved run: its config, with the flags given now on top
+    if args.resume:
         resumed = _load_checkpoint(args.resume, "cpu")
         changed = _changed_flags(dict(resumed["config"]), given)
         _refuse_kept_changes(changed, args.resume)
-        options = {**dict(resumed["config"]), **given}
-    else:
-        options = given
-    cfg = R.resolve(options)
+        given = {**dict(resumed["config"]), **given}
+    cfg = R.resolve(given)
     if resumed is not None:
         try:
             R.check_state_shapes(cfg, resumed["model"])
         except ValueError as e:
             raise CommandError(f"{args.resume}: {e}") from None
     _check(cfg)
+    return cfg, resumed, changed
+
+
+def _prepare_resume(args: argparse.Namespace, resumed: dict, changed: dict, cfg: dict, opt: Any, sched: Any) -> None:
+    """Apply the flags given with --resume to the checkpoint's state and say what goes on."""
+    done = int(resumed["epoch"])
+    if done >= cfg["epochs"]:
+        if not args.quiet:
+            print(f"(the checkpoint has finished epoch {done} of {cfg['epochs']}; pass a larger --epochs to train on)")
+        return
+    notes = _apply_resume_flags(resumed, changed, cfg, opt, sched)
+    if not args.quiet:
+        print(f"resuming {args.resume} after epoch {done}" + (f"; now {'; '.join(notes)}" if notes else ""),
+              flush=True)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from . import train as T
+    from .train import recipe as R
+
+    cfg, resumed, changed = _run_config(args)
     plot_note = _check_outputs(args)
     start = time.perf_counter()
     model, (train_loader, val_loader, test_loader), norm = _prepare(cfg, download=args.download)
@@ -323,16 +343,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if plot_note:
             print(plot_note)
     if resumed is not None:
-        done = int(resumed["epoch"])
-        if done >= cfg["epochs"]:
-            if not args.quiet:
-                print(f"(the checkpoint has finished epoch {done} of {cfg['epochs']}; pass a larger --epochs to "
-                      f"train on)")
-        else:
-            notes = _apply_resume_flags(resumed, changed, cfg, opt, sched)
-            if not args.quiet:
-                print(f"resuming {args.resume} after epoch {done}" + (f"; now {'; '.join(notes)}" if notes else ""),
-                      flush=True)
+        _prepare_resume(args, resumed, changed, cfg, opt, sched)
     if args.graph:
         _draw_graph(model, loss, train_loader, args.graph)
     history = T.fit(model, loss, opt, train_loader, val_loader, epochs=cfg["epochs"], scheduler=sched,
