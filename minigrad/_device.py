@@ -133,6 +133,8 @@ def is_read_only(array: Any) -> bool:
     than one element, where a write would land on shared memory) counts as read-only."""
     if array.__class__ is HostArray or not is_cuda_array(array):
         return not array.flags.writeable
+    if array.size == 0:  # nothing to write (CuPy gives empty arrays zero strides)
+        return False
     return any(stride == 0 and n > 1 for stride, n in zip(array.strides, array.shape))
 
 

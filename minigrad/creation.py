@@ -152,7 +152,36 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-    arr = numpy.linspace(start, end, int(steps), dtype=_dtypes.as_dtype(dtype))
+    """``steps`` evenly spaced values from ``start`` to ``end`` (both included), shape (steps,);
+    the default float dtype unless ``dtype`` is given.
+
+    An integer dtype follows PyTorch: ``start`` and ``end`` are first truncated toward zero to
+    integers a and b, then value i is a + i·s (first half) or b - (steps-1-i)·s (second half),
+    s = (b - a)/(steps - 1) in float64, truncated toward zero (so linspace(-1, 1, 4) is
+    [-1, 0, 0, 1]).  bool is refused, as in PyTorch."""
+    dt = _dtypes.as_dtype(dtype)
+    n = int(steps)
+    if n < 0:
+        raise ValueError(f"linspace: steps must be non-negative, got {steps}")
+    if dt.kind == "b":
+        raise NotImplementedError("linspace: dtype bool is not supported (as in PyTorch); make an integer or "
+                                  "float linspace and compare it")
+    if dt.kind not in "iu":
+        return tensor(numpy.linspace(start, end, n, dtype=dt), device=device, requires_grad=requires_grad)
+    a, b = int(start), int(end)  # int() truncates toward zero
+    info = numpy.iinfo(dt)
+    if not (info.min <= a <= info.max and info.min <= b <= info.max):
+        raise RuntimeError(f"linspace: start {start} and end {end} must fit dtype {dt} "
+                           f"(range [{info.min}, {info.max}])")
+    if n <= 1:
+        return tensor(numpy.full(n, a, dtype=dt), device=device, requires_grad=requires_grad)
+    i = numpy.arange(n, dtype=numpy.float64)
+    s = (float(b) - float(a)) / (n - 1)
+    values = numpy.where(i < n // 2, a + s * i, b - s * (n - 1 - i))
+    # float64 has no room for every int64: keep rounded values inside the dtype, and the ends exact.
+    values = numpy.clip(values, float(info.min), numpy.nextafter(float(info.max) + 1, 0))
+    arr = numpy.trunc(values).astype(dt)
+    arr[0], arr[-1] = a, b
     return tensor(arr, device=device, requires_grad=requires_grad)
 
 
@@ -161,13 +190,14 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, req
     return tensor(arr, device=device, requires_grad=requires_grad)
 
 
-def _random_tensor(draw: str, size: tuple, dtype: Any, device: Any, requires_grad: bool, **kw: Any) -> Tensor:
-    dev = _device.device(device)
+def _random_tensor(draw: str, size: tuple, dtype: Any, device: Any, requires_grad: bool, generator: Any = None,
+                   **kw: Any) -> Tensor:
+    dev = _device.device(device if device is not None else getattr(generator, "device", None))
     dt = _dtypes.as_dtype(dtype)
     if draw != "int" and dt.kind != "f":
         raise TypeError(f"{'rand' if draw == 'uniform' else 'randn'} needs a floating point dtype, got {dt}")
     with contextlib.nullcontext() if dev.type == "cpu" else _device.cuda_device(dev):  # CuPy draws on the current GPU
-        arr = _draw(_random.generator(dev), draw, size, dt, **kw)
+        arr = _draw(_random.engine_of(generator, dev), draw, size, dt, **kw)
     t = _make(arr, False, None)
     if requires_grad:
         t.requires_grad = True
@@ -182,17 +212,21 @@ def _draw(gen: Any, draw: str, size: tuple, dt: Any, **kw: Any) -> Any:
     return gen.integers(kw["low"], kw["high"], size=size, dtype=dt)
 
 
-def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform on [0, 1)."""
-    return _random_tensor("uniform", parse_size(size), dtype, device, requires_grad)
+def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1); drawn from ``generator`` (a :class:`minigrad.Generator`) if given, else
+    from the device's global stream."""
+    return _random_tensor("uniform", parse_size(size), dtype, device, requires_grad, generator)
 
 
-def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal."""
-    return _random_tensor("normal", parse_size(size), dtype, device, requires_grad)
+def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal; drawn from ``generator`` if given, else from the device's global stream."""
+    return _random_tensor("normal", parse_size(size), dtype, device, requires_grad, generator)
 
 
-def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None, device: Any = None) -> Tensor:
+def randint(low: int, high: int | None = None, size: Any = (), *, generator: Any = None, dtype: Any = None,
+            device: Any = None) -> Tensor:
     """Integers uniform on [low, high) (``randint(high, size=...)`` also works); int64 by default."""
     if high is None:
         low, high = 0, low
@@ -200,7 +234,7 @@ def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None
         raise ValueError(f"randint: high ({high}) must be larger than low ({low})")
     dt = _dtypes.int64 if dtype is None else dtype
     return _random_tensor("int", parse_size((size,) if isinstance(size, int) else tuple(size)), dt, device, False,
-                          low=low, high=high)
+                          generator, low=low, high=high)
 
 
 def rand_like(t: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
@@ -213,12 +247,12 @@ def randn_like(t: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
     return randn(shape, dtype=dt, device=dev)
 
 
-def randperm(n: int, device: Any = None) -> Tensor:
+def randperm(n: int, *, generator: Any = None, device: Any = None) -> Tensor:
     """A random permutation of 0..n-1 (int64)."""
-    dev = _device.device(device)
+    dev = _device.device(device if device is not None else getattr(generator, "device", None))
     if dev.type == "cpu":
-        return _make(_random.generator(dev).permutation(n).astype("int64"), False, None)
+        return _make(_random.engine_of(generator, dev).permutation(n).astype("int64"), False, None)
     with _device.cuda_device(dev):
         # CuPy's Generator has no permutation(): the order that sorts n uniform draws is a
         # uniformly random permutation (ties among float64 draws are vanishingly rare).
-        return _make(_random.generator(dev).random(n).argsort().astype("int64"), False, None)
+        return _make(_random.engine_of(generator, dev).random(n).argsort().astype("int64"), False, None)

@@ -24,3 +24,16 @@ def synchronize() -> None:
     """Wait for all queued GPU work (a no-op without CUDA)."""
     if is_available():
         _device._cupy.cuda.Device().synchronize()
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the CUDA generators only (``mg.manual_seed`` seeds every device)."""
+    from .random import manual_seed_cuda
+
+    manual_seed_cuda(seed)
+
+
+def manual_seed_all(seed: int) -> None:
+    """Seed the generators of every CUDA GPU (the same as :func:`manual_seed` here: one seed
+    serves all GPUs, each drawing its own stream)."""
+    manual_seed(seed)

@@ -304,8 +304,11 @@ def _fsync_folder(folder: str) -> None:
 
 
 # -- loading ------------------------------------------------------------------------------
-def load(f: Any, map_location: Any = None) -> Any:
+def load(f: Any, map_location: Any = None, *, weights_only: bool = True, mmap: Any = None) -> Any:
     """Read what :func:`save` wrote (or a foreign safetensors / ``.npz`` / ``.npy`` file).
+
+    ``weights_only`` and ``mmap`` are accepted for PyTorch's signature and change nothing:
+    loading never runs code (there is no pickle to restrict), and the whole file is read.
 
     ``map_location``: None puts each tensor back on the device it was saved from (CPU for
     foreign files); a device (``"cpu"``, ``"cuda:0"``) puts every tensor there; a dict such as

@@ -15,6 +15,7 @@ import numpy
 
 from . import _device
 from . import dtypes as _dtypes
+from .errors import ShapeError
 
 _ndarray = numpy.ndarray
 _new = object.__new__
@@ -124,7 +125,7 @@ class Tensor:
 
     def item(self) -> Any:
         if self._data.size != 1:
-            raise ValueError(f"item() needs a tensor with exactly one element, got shape {self.shape}")
+            raise ShapeError(f"item() needs a tensor with exactly one element, got shape {self.shape}")
         return self._data.item()
 
     def tolist(self) -> Any:

@@ -15,7 +15,7 @@ from _helpers import arrays, grid, host, nonzero, plain, positive, with_device
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-# PyTorch warns where var/std have no degrees of freedom left; both sides give nan there.
+# PyTorch warns where var/std have no degrees of freedom left; both sides give inf or nan there.
 pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore:.*degrees of freedom:UserWarning")]
 TOL = {"rtol": 1e-10, "atol": 1e-10}
 

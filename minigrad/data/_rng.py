@@ -23,7 +23,10 @@ def host_generator(generator: Any = None, seed: int | None = None) -> numpy.rand
         return numpy.random.default_rng(int(generator))
     if isinstance(generator, numpy.random.Generator):
         return generator
-    raise TypeError(f"generator must be a numpy.random.Generator or an int seed, got {type(generator).__name__}")
+    if isinstance(generator, _random.Generator) and generator.device.type == "cpu":
+        return generator.engine
+    raise TypeError(f"generator must be a CPU minigrad.Generator, a numpy.random.Generator or an int seed, got "
+                    f"{generator!r}")
 
 
 def array_generator(host: numpy.random.Generator, xp: Any) -> Any:

@@ -1,5 +1,5 @@
 """Datasets: the map-style ``Dataset`` protocol, ``TensorDataset`` (whole arrays, the fast
-path), ``Subset`` and ``random_split``.
+path), ``Subset``, ``ConcatDataset`` and ``random_split``.
 
 A dataset is anything with ``__len__`` and ``__getitem__(i)`` returning one sample (a
 tuple such as ``(features, target)``).  ``TensorDataset`` additionally exposes its whole
@@ -8,8 +8,9 @@ fancy-index per array instead of a Python loop over samples.
 """
 from __future__ import annotations
 
+import bisect
 import math
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy
 
@@ -26,6 +27,10 @@ class Dataset:
 
     def __getitem__(self, index: int) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    def __add__(self, other: Any) -> "ConcatDataset":
+        """``a + b``: the samples of ``a`` followed by those of ``b``."""
+        return ConcatDataset([self, other])
 
     def _array_view(self) -> "tuple[tuple, Any] | None":
         """``(arrays, indices)`` when this dataset is rows of whole arrays (``indices`` None =
@@ -141,6 +146,39 @@ class Subset(Dataset):
 
     def arrays_on(self, device: Any) -> tuple:
         return self.dataset.arrays_on(device)
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after the other: ``ds[i]`` is sample ``i - offset``
+    of the dataset that index ``i`` falls in.  ``cumulative_sizes[k]`` is the number of samples
+    in datasets ``0..k``."""
+
+    def __init__(self, datasets: Iterable) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset needs at least one dataset")
+        for k, ds in enumerate(self.datasets):
+            if not hasattr(ds, "__len__") or not hasattr(ds, "__getitem__"):
+                raise TypeError(f"ConcatDataset: dataset {k} ({type(ds).__name__}) has no __len__ and __getitem__")
+        self.cumulative_sizes = numpy.cumsum([len(ds) for ds in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return int(self.cumulative_sizes[-1])
+
+    def __getitem__(self, index: Any) -> Any:
+        n = len(self)
+        if isinstance(index, Tensor):
+            index = index.item()
+        if not isinstance(index, (int, numpy.integer)) or isinstance(index, bool):
+            raise TypeError(f"ConcatDataset indices must be integers, got {type(index).__name__}")
+        if not -n <= index < n:
+            raise IndexError(f"index {index} is out of range for a dataset of {n} samples")
+        index = int(index) % n
+        k = bisect.bisect_right(self.cumulative_sizes, index)
+        return self.datasets[k][index - (self.cumulative_sizes[k - 1] if k else 0)]
+
+    def __repr__(self) -> str:
+        return f"ConcatDataset({len(self)} samples from {len(self.datasets)} datasets)"
 
 
 def _split_lengths(n: int, lengths: Sequence) -> list:

@@ -5,6 +5,7 @@ from typing import Any
 
 from .. import dtypes as _dtypes
 from ..autograd.grad_mode import no_grad
+from ..errors import ShapeError
 from ..creation import ones, tensor, zeros
 from ..tensor import Tensor
 from .functional.normalization import batch_norm
@@ -72,7 +73,7 @@ class BatchNorm1d(Module):
         if not isinstance(x, Tensor):
             raise TypeError(f"BatchNorm1d: expected a Tensor, got {type(x).__name__}")
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d({self.num_features}): expected input of shape (N, {self.num_features}) "
+            raise ShapeError(f"BatchNorm1d({self.num_features}): expected input of shape (N, {self.num_features}) "
                              f"or (N, {self.num_features}, L), got {tuple(x.shape)}")
         use_batch = self.training or not self.track_running_stats
         return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,

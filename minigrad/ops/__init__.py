@@ -3,16 +3,16 @@ Tensor operators and methods (see :mod:`minigrad.ops.methods`)."""
 from . import methods  # noqa: F401  (side effect: Tensor methods)
 from .activation import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from .arithmetic import add, div, mul, neg, pow, square, sub
-from .comparison import (allclose, eq, equal, ge, gt, isfinite, isinf, isnan, le, logical_and, logical_not,
-                         logical_or, logical_xor, lt, ne)
+from .comparison import (allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, eq, equal, ge, gt, isfinite,
+                         isinf, isnan, le, logical_and, logical_not, logical_or, logical_xor, lt, ne)
 from .conversion import cast, clone, to_device
 from .elementwise import abs, clamp, clip, cos, exp, log, log1p, maximum, minimum, sign, sin, sqrt, where
 from .indexing import gather, getitem, index_put, masked_fill
 from .matmul import dot, matmul
 from .norm import norm
-from .reduction import argmax, argmin, logsumexp, max, mean, min, prod, std, sum, var
+from .reduction import amax, amin, argmax, argmin, logsumexp, max, mean, min, prod, std, sum, var
 from .scan import cumsum
 from .shape import (broadcast_to, cat, chunk, concatenate, expand, flatten, pad, permute, reshape, split, squeeze,
                     stack, sum_to, transpose, unsqueeze, view)
 
-__all__ = ['abs', 'add', 'allclose', 'argmax', 'argmin', 'broadcast_to', 'cast', 'cat', 'chunk', 'clamp', 'clip', 'clone', 'concatenate', 'cos', 'cumsum', 'div', 'dot', 'elu', 'eq', 'equal', 'exp', 'expand', 'flatten', 'gather', 'ge', 'gelu', 'getitem', 'gt', 'index_put', 'isfinite', 'isinf', 'isnan', 'le', 'leaky_relu', 'log', 'log1p', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'masked_fill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mul', 'ne', 'neg', 'norm', 'pad', 'permute', 'pow', 'prod', 'relu', 'reshape', 'sigmoid', 'sign', 'sin', 'softmax', 'softplus', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'sum', 'sum_to', 'tanh', 'to_device', 'transpose', 'unsqueeze', 'var', 'view', 'where']
+__all__ = ['abs', 'add', 'allclose', 'amax', 'amin', 'argmax', 'argmin', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'broadcast_to', 'cast', 'cat', 'chunk', 'clamp', 'clip', 'clone', 'concatenate', 'cos', 'cumsum', 'div', 'dot', 'elu', 'eq', 'equal', 'exp', 'expand', 'flatten', 'gather', 'ge', 'gelu', 'getitem', 'gt', 'index_put', 'isfinite', 'isinf', 'isnan', 'le', 'leaky_relu', 'log', 'log1p', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'masked_fill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mul', 'ne', 'neg', 'norm', 'pad', 'permute', 'pow', 'prod', 'relu', 'reshape', 'sigmoid', 'sign', 'sin', 'softmax', 'softplus', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'sum', 'sum_to', 'tanh', 'to_device', 'transpose', 'unsqueeze', 'var', 'view', 'where']

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._device import HostArray, array_module
+from .._device import HostArray, array_module, is_cuda_array
+from ..errors import ShapeError
+from ..dtypes import (category, get_default_dtype, is_number, number_dtype, number_operand, python_number,
+                      result_type)
 from ..tensor import Tensor, _make
 
 
@@ -35,65 +38,131 @@ def data_of(x: Any) -> Any:
 
 
 def binary_arrays(op: str, x: Any, y: Any) -> tuple:
-    """Arrays of two operands, on the same device (checked), promoted as PyTorch does."""
+    """The arrays of two operands (tensors, arrays or numbers), on one device (checked), in the
+    dtype PyTorch's promotion gives the result of ``op`` (see :func:`promoted_arrays`).
+
+    The common cases return at once: two tensors of one dtype, and a float tensor with a Python
+    number or an integer tensor with a Python int (NumPy and CuPy keep the tensor's dtype), unless
+    ``op`` has a dtype rule of its own for integers and bools (``_DTYPE_RULES``)."""
     if x.__class__ is Tensor or isinstance(x, Tensor):
         a = x._data
         if y.__class__ is Tensor or isinstance(y, Tensor):
             b = y._data
-            if a.__class__ is not b.__class__:
-                raise RuntimeError(f"{op}: expected both tensors on the same device, but got {x.device} "
-                                   f"(shape {x.shape}) and {y.device} (shape {y.shape})")
-            if a.dtype is not b.dtype and a.dtype != b.dtype:
-                return promote_arrays(a, b)
-            return a, b
-        if a.dtype.kind in "biu" and y.__class__ is not a.__class__:
-            return a.astype(scalar_result_dtype(a.dtype, y), copy=False), y
-        return a, y
-    b = y._data if isinstance(y, Tensor) else y
-    if b.__class__ is not int and b.__class__ is not float and b.__class__ is not bool:
-        return x, b
-    if b.dtype.kind in "biu":
-        return x, b.astype(scalar_result_dtype(b.dtype, x), copy=False)
-    return x, b
+            if a.dtype is b.dtype and a.__class__ is b.__class__ and (op not in _DTYPE_RULES or a.dtype.kind == "f"):
+                return a, b
+        elif y.__class__ is float or y.__class__ is int:
+            kind = a.dtype.kind
+            if kind == "f" or (kind in "iu" and y.__class__ is int and op not in _DTYPE_RULES):
+                return a, y
+    elif (x.__class__ is float or x.__class__ is int) and y.__class__ is Tensor and y._data.dtype.kind == "f":
+        return x, y._data
+    return promoted_arrays(op, x, y)
 
 
-_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+def promoted_arrays(op: str, x: Any, y: Any) -> tuple:
+    """``x`` and ``y`` converted for ``op`` as PyTorch does (``torch.result_type``, see
+    :mod:`minigrad.dtypes`, then the op's own rule in ``_DTYPE_RULES``): tensors (and arrays) are
+    cast to the result dtype; a number stays a Python number beside an array, which then keeps
+    the array's dtype (two numbers become NumPy scalars of the result dtype)."""
+    x_tensor, y_tensor = isinstance(x, Tensor), isinstance(y, Tensor)
+    a, a_num = (x._data, False) if x_tensor else _operand(x, op)
+    b, b_num = (y._data, False) if y_tensor else _operand(y, op)
+    if x_tensor and y_tensor and a.__class__ is not b.__class__:
+        raise RuntimeError(f"{op}: expected both tensors on the same device, but got {x.device} "
+                           f"(shape {x.shape}) and {y.device} (shape {y.shape})")
+    dt = result_type(a, b)
+    rule = _DTYPE_RULES.get(op)
+    if rule is not None:
+        dt = rule(op, dt, a, b)
+    return _as_dtype(a, a_num, dt, b_num), _as_dtype(b, b_num, dt, a_num)
+
+
+def _true_division(op: str, dt: Any, a: Any, b: Any) -> Any:
+    """Integers and bools divide in the default float dtype."""
+    return get_default_dtype() if dt.kind in "biu" else dt
+
+
+def _no_bools(op: str, dt: Any, a: Any, b: Any) -> Any:
+    if _dtype_of(a).kind == "b" or _dtype_of(b).kind == "b":
+        raise TypeError(f"{op}: subtraction with a bool operand ({describe_operand(a)} - {describe_operand(b)}) "
+                        "is not supported; use ^ or logical_xor for bools")
+    return dt
+
+
+def _no_bool_tensor_exponent_on_bools(op: str, dt: Any, a: Any, b: Any) -> Any:
+    if dt.kind == "b" and not is_number(b):
+        raise TypeError(f"{op}: a bool base with a bool tensor exponent is not supported "
+                        f"({describe_operand(a)} ** {describe_operand(b)})")
+    return dt
+
+
+#: Ops whose result dtype is not simply the promoted one, as in PyTorch: (op, promoted dtype,
+#: operands) -> the dtype to compute in, or raise.  They concern integer and bool operands only,
+#: so two float tensors of one dtype, or a float tensor and a number, pass them unchanged.
+_DTYPE_RULES = {"div": _true_division, "sub": _no_bools, "pow": _no_bool_tensor_exponent_on_bools}
+
+
+def _operand(v: Any, op: str) -> tuple:
+    """A non-tensor operand as (a number or an array, whether it is a number); lists and the
+    like become host arrays."""
+    if is_number(v):
+        return v, True
+    if isinstance(v, HostArray) or is_cuda_array(v):
+        return v, False
+    try:
+        arr = array_module(v).asarray(v)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: expected a tensor, an array or a real number, got {type(v).__name__}")
+    return arr, False
+
+
+def _as_dtype(v: Any, is_num: bool, dt: Any, other_is_num: bool) -> Any:
+    """An array as dtype ``dt``; a number as :func:`~minigrad.dtypes.number_operand` has it."""
+    if is_num:
+        return number_operand(v, dt, beside_array=not other_is_num)
+    return v if v.dtype == dt else v.astype(dt)
+
+
+def _dtype_of(v: Any) -> Any:
+    return number_dtype(v) if is_number(v) else v.dtype
+
+
+def describe_operand(v: Any) -> str:
+    """``float32 tensor of shape (2, 3)`` or ``int number``, for error messages (``v``: a tensor,
+    an array or a number)."""
+    v = v._data if isinstance(v, Tensor) else v
+    if is_number(v):
+        return f"{type(v).__name__} number"
+    return f"{v.dtype} tensor of shape {tuple(v.shape)}"
 
 
 def scalar_result_dtype(dtype: Any, scalar: Any) -> Any:
-    """PyTorch's rule for tensor ⊕ Python number: a float number makes an integer/bool tensor's
-    result the default float dtype; an int number makes a bool tensor's result int64."""
-    from ..dtypes import get_default_dtype, int64
-
-    if isinstance(scalar, float):
-        return get_default_dtype()
-    if isinstance(scalar, int) and not isinstance(scalar, bool) and dtype.kind == "b":
-        return int64
-    return dtype
+    """PyTorch's rule for a tensor of ``dtype`` with a number: the tensor's dtype, unless the
+    number is of a higher category (a float number with an integer or bool tensor gives the
+    default float dtype; an int number with a bool tensor gives int64)."""
+    number = number_dtype(scalar)
+    return number if category(number) > category(dtype) else dtype
 
 
-def promote_arrays(a: Any, b: Any) -> tuple:
-    """PyTorch's promotion for two tensors of different dtypes: the higher category
-    (bool < integer < float) wins; within one category a dimensioned tensor beats a
-    0-d one, else the wider dtype wins."""
-    ra, rb = _KIND_RANK.get(a.dtype.kind, 2), _KIND_RANK.get(b.dtype.kind, 2)
-    if ra != rb:
-        dt = a.dtype if ra > rb else b.dtype
-    elif (a.ndim == 0) != (b.ndim == 0):
-        dt = b.dtype if a.ndim == 0 else a.dtype
-    else:
-        return a, b  # the array library's own widening (float32+float64 -> float64)
-    return a.astype(dt, copy=False), b.astype(dt, copy=False)
+def array_module_of(a: Any, b: Any) -> Any:
+    """The array module of whichever of ``a``, ``b`` is an array (NumPy for two numbers)."""
+    if a.__class__ is HostArray:
+        return array_module(a)
+    return array_module(b if is_number(a) else a)
 
 
 def as_tensor(x: Any, like: Tensor) -> Tensor:
-    """``x`` as a tensor on ``like``'s device (Python numbers take ``like``'s dtype)."""
+    """``x`` as a tensor on ``like``'s device.  A number (Python or NumPy scalar) becomes a 0-d
+    tensor of the dtype it gives with ``like`` (``like``'s own dtype unless the number is of a
+    higher category), so that it still promotes as a number would."""
     if isinstance(x, Tensor):
         return x
     from ..creation import tensor
 
-    if isinstance(x, (int, float, bool)) and like.dtype.kind in "fc":
-        return tensor(x, dtype=like.dtype, device=like.device)
+    if is_number(x):  # (an int out of the dtype's range is refused, as in arithmetic)
+        return tensor(python_number(x), dtype=result_type(like._data, x), device=like.device)
     return tensor(x, device=like.device)
 
 
@@ -116,7 +185,7 @@ def normalize_axes(axis: Any, ndim: int, op: str) -> tuple | None:
             raise IndexError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimension(s)")
         out.append(a % ndim if ndim else 0)
     if len(set(out)) != len(out):
-        raise ValueError(f"{op}: repeated axis in {axis!r}")
+        raise ShapeError(f"{op}: repeated axis in {axis!r}")
     return tuple(sorted(out))
 
 

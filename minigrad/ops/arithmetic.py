@@ -1,4 +1,5 @@
-"""Arithmetic: + - * / ** and negation, with NumPy broadcasting.
+"""Arithmetic: + - * / ** and negation, with NumPy broadcasting.  Operands promote as in
+PyTorch (``torch.result_type``, see :mod:`minigrad.dtypes`): ``int32 tensor * 0.5`` is float32.
 
 When an operand was broadcast, its gradient is summed back to its own shape
 (``sum_to``).  Python numbers are constants: they get no gradient.
@@ -9,9 +10,9 @@ from typing import Any
 
 from .._device import array_module
 from ..autograd.function import Function
+from ..dtypes import is_number, number_dtype, python_number
 from ..tensor import Tensor
-from ..dtypes import get_default_dtype
-from ._util import binary_arrays
+from ._util import binary_arrays, scalar_result_dtype
 from .shape import broadcast_error, sum_to
 
 
@@ -70,24 +71,17 @@ class Mul(Function):
                 sum_to(g * x, y._data.shape) if self.next[1] is not None else None)
 
 
-def _is_integral(v: Any) -> bool:
-    kind = getattr(v, "dtype", None)
-    return (kind.kind in "biu") if kind is not None else isinstance(v, int)
-
-
 class Div(Function):
-    """z = x / y.   dx = dz / y,  dy = -dz * x / y²."""
+    """z = x / y, true division (integers and bools divide in the default float dtype, as
+    PyTorch).   dx = dz / y,  dy = -dz * x / y²."""
 
     def forward(self, x: Any, y: Any) -> Any:
         a, b = binary_arrays("div", x, y)
         self.save_for_backward(x, y)
         try:
-            out = a / b
+            return a / b
         except ValueError as e:
             raise broadcast_error("div", e, a, b) from None
-        if out.dtype.kind == "f" and _is_integral(a) and _is_integral(b):
-            out = out.astype(get_default_dtype(), copy=False)  # int / int: default float dtype, as PyTorch
-        return out
 
     def backward(self, g: Tensor) -> tuple:
         x, y = self.saved
@@ -112,7 +106,10 @@ class PowScalar(Function):
     def forward(self, x: Tensor, c: float) -> Any:
         self.save_for_backward(x)
         self.c = c
-        return x._data ** c
+        a = x._data
+        if a.dtype.kind != "f":  # an integer or bool base: PyTorch's promotion with the number c
+            a = a.astype(scalar_result_dtype(a.dtype, c), copy=False)
+        return a ** c
 
     def backward(self, g: Tensor) -> tuple:
         (x,) = self.saved
@@ -135,6 +132,8 @@ class Pow(Function):
     def forward(self, x: Any, y: Any) -> Any:
         a, b = binary_arrays("pow", x, y)
         self.save_for_backward(x, y)
+        if is_number(b) and a.dtype.kind == "b":  # bool ** bool stays bool: x ** True = x, x ** False = 1
+            return a | (not b)
         try:
             return a ** b
         except ValueError as e:
@@ -186,8 +185,11 @@ def neg(x: Tensor) -> Tensor:
 
 def pow(x: Any, y: Any) -> Tensor:
     """``x ** y``; a constant exponent takes the cheaper ``PowScalar`` path."""
-    if isinstance(x, Tensor) and isinstance(y, (int, float)) and not isinstance(y, bool):
-        return PowScalar.apply(x, y)
+    if isinstance(x, Tensor):
+        if y.__class__ is int or y.__class__ is float:
+            return PowScalar.apply(x, y)
+        if is_number(y) and number_dtype(y).kind != "b":  # a NumPy int or float scalar
+            return PowScalar.apply(x, python_number(y))
     return Pow.apply(x, y)
 
 

@@ -1,36 +1,71 @@
-"""Comparisons and logic: results are bool tensors and never require grad."""
+"""Comparisons, logic and bitwise ops: their results are bool or integer tensors and never
+require grad.
+
+Operands promote as in arithmetic (PyTorch's ``torch.result_type``) before the op runs, so
+``int tensor == 2.5`` compares in the default float dtype.  The ``logical_*`` ops take any dtype
+(nonzero is true) and give bool; the ``bitwise_*`` ops (``& | ^ ~``) take bool and integer
+tensors only: on bools they are the logical ops, on integers they act on the two's-complement
+bits (``~x = -x - 1``).
+"""
 from __future__ import annotations
 
 from typing import Any
 
 from .._device import array_module
 from ..tensor import Tensor
-from ._util import binary_arrays, constant
+from ._util import array_module_of, binary_arrays, constant, describe_operand
 from .shape import broadcast_error
 
 
-def _compare(name: str, fn: Any) -> Any:
-    def compare(x: Any, y: Any) -> Tensor:
+def _binary(name: str, fn: Any, integers_only: bool = False) -> Any:
+    """The op ``name``: ``fn`` on the two operands' arrays after promotion (``integers_only``:
+    refuse a float result dtype, as the bitwise ops do)."""
+    def op(x: Any, y: Any) -> Tensor:
         a, b = binary_arrays(name, x, y)
+        if integers_only and (a.dtype if hasattr(a, "dtype") else b.dtype).kind not in "biu":
+            raise TypeError(f"{name}: expected bool or integer operands, got {describe_operand(x)} and "
+                            f"{describe_operand(y)}")
         try:
-            return constant(array_module(a).asarray(fn(a, b)))
+            return constant(array_module_of(a, b).asarray(fn(a, b)))
         except ValueError as e:
             raise broadcast_error(name, e, a, b) from None
 
-    compare.__name__ = name
-    compare.__doc__ = f"Element-wise ``{name}`` (bool result, no gradient)."
-    return compare
+    op.__name__ = op.__qualname__ = name
+    return op
 
 
-eq = _compare("eq", lambda a, b: a == b)
-ne = _compare("ne", lambda a, b: a != b)
-lt = _compare("lt", lambda a, b: a < b)
-le = _compare("le", lambda a, b: a <= b)
-gt = _compare("gt", lambda a, b: a > b)
-ge = _compare("ge", lambda a, b: a >= b)
-logical_and = _compare("logical_and", lambda a, b: a & b)
-logical_or = _compare("logical_or", lambda a, b: a | b)
-logical_xor = _compare("logical_xor", lambda a, b: a ^ b)
+eq = _binary("eq", lambda a, b: a == b)
+ne = _binary("ne", lambda a, b: a != b)
+lt = _binary("lt", lambda a, b: a < b)
+le = _binary("le", lambda a, b: a <= b)
+gt = _binary("gt", lambda a, b: a > b)
+ge = _binary("ge", lambda a, b: a >= b)
+for _f, _sym in ((eq, "=="), (ne, "!="), (lt, "<"), (le, "<="), (gt, ">"), (ge, ">=")):
+    _f.__doc__ = f"``x {_sym} y`` element-wise, after promotion (bool result, no gradient)."
+
+logical_and = _binary("logical_and", lambda a, b: array_module_of(a, b).logical_and(a, b))
+logical_or = _binary("logical_or", lambda a, b: array_module_of(a, b).logical_or(a, b))
+logical_xor = _binary("logical_xor", lambda a, b: array_module_of(a, b).logical_xor(a, b))
+for _f in (logical_and, logical_or, logical_xor):
+    _f.__doc__ = (f"``{_f.__name__}(x, y)``: element-wise {_f.__name__[8:]} of ``x != 0`` and ``y != 0``, "
+                  "any dtypes (bool result, no gradient).")
+
+bitwise_and = _binary("bitwise_and", lambda a, b: a & b, integers_only=True)
+bitwise_or = _binary("bitwise_or", lambda a, b: a | b, integers_only=True)
+bitwise_xor = _binary("bitwise_xor", lambda a, b: a ^ b, integers_only=True)
+for _f, _sym in ((bitwise_and, "&"), (bitwise_or, "|"), (bitwise_xor, "^")):
+    _f.__doc__ = (f"``x {_sym} y`` element-wise on bool or integer tensors (or numbers), in their promoted "
+                  "dtype; float operands raise TypeError.  No gradient.")
+
+
+def bitwise_not(x: Tensor) -> Tensor:
+    """``~x``: logical not for a bool tensor, the bitwise complement ``-x - 1`` for an integer
+    one; float tensors raise TypeError.  No gradient."""
+    a = x._data
+    if a.dtype.kind not in "biu":
+        raise TypeError(f"bitwise_not (~): expected a bool or integer tensor, got {a.dtype} (shape {x.shape}); "
+                        "use logical_not for a float tensor")
+    return constant(~a)
 
 
 def logical_not(x: Tensor) -> Tensor:

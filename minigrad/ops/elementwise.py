@@ -1,12 +1,15 @@
 """Element-wise math: exp, log, sqrt, abs, sin, cos, clamp, maximum/minimum, where."""
 from __future__ import annotations
 
+import math
+import operator
 from typing import Any
 
 from .._device import array_module
 from ..autograd.function import Function
+from ..dtypes import is_number, result_type
 from ..tensor import Tensor
-from ._util import as_tensor, binary_arrays, constant
+from ._util import array_module_of, as_tensor, binary_arrays, constant, data_of
 from .shape import broadcast_error, sum_to
 
 
@@ -94,45 +97,84 @@ class Cos(Function):
 
 
 class Clamp(Function):
-    """y = min(max(x, lo), hi).   dx = dy where lo ≤ x ≤ hi, else 0."""
+    """y = min(max(x, lo), hi), so y = hi everywhere where lo > hi (PyTorch's rule).  x, lo and
+    hi share one dtype; a bound is a tensor (broadcasting with x), a 0-d array, or None.
+
+    As PyTorch:  dx = dy · 1[lo ≤ x ≤ hi]  (a bound itself counts as inside),
+                 dlo = dy · 1[x < lo and lo < hi],   dhi = dy · 1[x > hi or hi < lo],
+    each summed back to its operand's shape.  Comparisons with NaN are false: a NaN x gets no
+    gradient (its y is NaN)."""
 
     def forward(self, x: Tensor, lo: Any, hi: Any) -> Any:
-        a = x._data
+        a, l, h = x._data, data_of(lo), data_of(hi)
         xp = array_module(a)
-        inside = xp.ones(a.shape, dtype=bool)
-        if lo is not None:
-            inside &= a >= lo
-        if hi is not None:
-            inside &= a <= hi
-        self.mask = inside
-        return xp.clip(a, lo, hi) if (lo is not None or hi is not None) else a.copy()
+        self.save_for_backward(x, lo, hi)
+        try:  # maximum/minimum: exact for every dtype, and NaN in, NaN out
+            out = a if l is None else xp.maximum(a, l)
+            return out if h is None else xp.minimum(out, h)
+        except ValueError as e:
+            raise broadcast_error("clamp", e, *[v for v in (a, l, h) if v is not None]) from None
 
     def backward(self, g: Tensor) -> tuple:
-        return g * constant(self.mask), None, None
+        x, lo, hi = self.saved
+        a, l, h = x._data, data_of(lo), data_of(hi)
+
+        def part(mask: Any, like: Tensor) -> Tensor:
+            return sum_to(g * constant(mask.astype(g.dtype)), like.shape)
+
+        dx = dlo = dhi = None
+        if self.next[0] is not None:
+            inside = (True if l is None else a >= l) & (True if h is None else a <= h)
+            dx = part(array_module(a).asarray(inside), x)
+        if isinstance(lo, Tensor) and self.next[1] is not None:
+            dlo = part((a < l) if h is None else (a < l) & (l < h), lo)
+        if isinstance(hi, Tensor) and self.next[2] is not None:
+            dhi = part((a > h) if l is None else (a > h) | (h < l), hi)
+        return dx, dlo, dhi
 
 
 class Maximum(Function):
-    """z = max(x, y).   The gradient goes to the larger input; ties split it half and half.
+    """z = max(x, y) element-wise, in the promoted dtype (exact for every dtype); NaN in either
+    operand gives NaN, as in PyTorch.
 
-    dx = dy · (1 - 1[x < y] - ½·1[x = y]),   dy_ = dy · (1 - 1[x > y] - ½·1[x = y]):
-    where x or y is NaN (z is NaN) both get the whole gradient, as in PyTorch."""
+    The gradient goes to the operand that wins, and ties split it half and half:
 
-    def forward(self, x: Tensor, y: Tensor) -> Any:
-        a, b = binary_arrays("maximum", x, y)
+        dx = dz · (1 − 1[y wins] − ½·1[x = y]),   dy = dz · (1 − 1[x wins] − ½·1[x = y]),
+
+    where "a wins" is a > b here (a < b for :class:`Minimum`).  Where x or y is NaN no
+    comparison holds, so both get the whole gradient, as in PyTorch."""
+
+    op = "maximum"
+    wins = staticmethod(operator.gt)
+
+    def forward(self, x: Any, y: Any) -> Any:
+        a, b = binary_arrays(self.op, x, y)
+        self.save_for_backward(x, y)
         try:
-            half_tie = (a == b) * 0.5
-            self.weights = ((1 - (a < b) - half_tie).astype(a.dtype),
-                            (1 - (a > b) - half_tie).astype(a.dtype))
+            return getattr(array_module_of(a, b), self.op)(a, b)
         except ValueError as e:
-            raise broadcast_error("maximum", e, a, b) from None
-        self.shapes = (a.shape, b.shape)
-        return array_module(a).maximum(a, b)
+            raise broadcast_error(self.op, e, a, b) from None
 
     def backward(self, g: Tensor) -> tuple:
-        wx, wy = self.weights
-        sx, sy = self.shapes
-        return (sum_to(g * constant(wx), sx) if self.next[0] is not None else None,
-                sum_to(g * constant(wy), sy) if self.next[1] is not None else None)
+        x, y = self.saved
+        a, b = binary_arrays(self.op, x, y)
+        tie = a == b
+        return (_share(g, self.wins(b, a), tie, x) if self.next[0] is not None else None,
+                _share(g, self.wins(a, b), tie, y) if self.next[1] is not None else None)
+
+
+class Minimum(Maximum):
+    """z = min(x, y) element-wise: :class:`Maximum` with the smaller operand winning."""
+
+    op = "minimum"
+    wins = staticmethod(operator.lt)
+
+
+def _share(g: Tensor, loses: Any, tie: Any, operand: Tensor) -> Tensor:
+    """An operand's part of the gradient of maximum/minimum: dz · (1 − 1[loses] − ½·1[tie]),
+    summed back to the operand's shape."""
+    w = (1.0 - loses - 0.5 * tie).astype(g.dtype, copy=False)
+    return sum_to(g * constant(w), operand.shape)
 
 
 class Where(Function):
@@ -184,42 +226,104 @@ def cos(x: Tensor) -> Tensor:
     return Cos.apply(x)
 
 
+class Sign(Function):
+    """y = -1, 0 or +1 by the sign of x (NaN at NaN, as NumPy; a bool tensor is its own sign).
+    dx = 0: the derivative is 0 wherever it exists, and PyTorch takes 0 at the jump too, so
+    dx is a zero tensor off the tape (zero even where dy is NaN)."""
+
+    def forward(self, x: Tensor) -> Any:
+        a = x._data
+        return a.copy() if a.dtype.kind == "b" else array_module(a).sign(a)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return constant(array_module(g._data).zeros_like(g._data))
+
+
 def sign(x: Tensor) -> Tensor:
-    """-1, 0 or +1 (not differentiable: the result never requires grad)."""
-    return constant(array_module(x._data).sign(x._data))
+    """-1, 0 or +1 (same dtype as x); differentiable with derivative 0, as in PyTorch."""
+    return Sign.apply(x)
 
 
 def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
-    """Limit values to [min, max] (either bound may be None, a number, or a tensor that
-    broadcasts with ``x``).  dx = dy where min ≤ x ≤ max; a tensor bound gets dy where it is
-    the one picked (as PyTorch: max wins where min > max)."""
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        # Composed from where() so that tensor bounds receive their share of the gradient.
-        from .comparison import gt, lt
+    """Limit values to [min, max]:  y = min(max(x, min), max), so where min > max every element
+    is max (PyTorch's rule, for number and tensor bounds alike).  Each bound is None, a number,
+    or a tensor that broadcasts with ``x`` (the result has the broadcast shape); at least one
+    must be given.  The result's dtype follows PyTorch's promotion (an int tensor clamped by a
+    float bound is a float tensor).  Integers are compared exactly: a number bound outside the
+    dtype's range that cannot change an element is ignored (min=-1 for uint8); one that every
+    element would equal (min=300 for uint8) is an error.
 
-        out = x
-        if min is not None:
-            out = where(lt(out, min), min, out)
-        if max is not None:
-            out = where(gt(out, max), max, out)
-        return out
-    if min is not None and max is not None and min > max:
-        raise ValueError(f"clamp: min ({min}) is larger than max ({max})")
-    return Clamp.apply(x, min, max)
+    Gradients, as PyTorch: dx = dy where min ≤ x ≤ max (a bound itself counts as inside); a
+    tensor min gets dy where x < min < max, a tensor max where x > max or max < min."""
+    from .conversion import cast, clone
+
+    if min is None and max is None:
+        raise RuntimeError(f"clamp: at least one of min and max must be given (tensor of shape {x.shape})")
+    dtype = _clamp_dtype(x, min, max)
+    if min is not None and max is not None and not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        if dtype.kind in "biu" and min > max:  # every element is max: min need not fit the dtype
+            min = max
+    lo = cast(min, dtype) if isinstance(min, Tensor) else _number_bound(min, dtype, x, "min")
+    hi = cast(max, dtype) if isinstance(max, Tensor) else _number_bound(max, dtype, x, "max")
+    if lo is None and hi is None:  # both bounds lie outside the integer dtype, on the harmless side
+        out = cast(x, dtype)
+        return clone(out) if out is x else out
+    return Clamp.apply(cast(x, dtype), lo, hi)
+
+
+def _clamp_dtype(x: Tensor, min: Any, max: Any) -> Any:
+    """clamp's result dtype: PyTorch's promotion (``result_type``) of x and the bounds given."""
+    operands = [x._data]
+    for b in (min, max):
+        if isinstance(b, Tensor):
+            if b._data.__class__ is not x._data.__class__:
+                raise RuntimeError(f"clamp: expected the bounds on the tensor's device {x.device}, got one on "
+                                   f"{b.device} (shape {b.shape})")
+            operands.append(b._data)
+        elif b is not None:
+            if not is_number(b):
+                raise TypeError(f"clamp: a bound must be a number, a tensor or None, got {type(b).__name__}")
+            operands.append(b)
+    return result_type(*operands)
+
+
+def _number_bound(value: Any, dtype: Any, x: Tensor, name: str) -> Any:
+    """A number bound as a 0-d array of ``dtype``, or None if it can change no element."""
+    if value is None:
+        return None
+    xp = array_module(x._data)
+    if dtype.kind in "iu":
+        info = xp.iinfo(dtype)
+        v = int(value)
+        if info.min <= v <= info.max:
+            return xp.asarray(v, dtype=dtype)
+        if (v < info.min) == (name == "min"):  # min below the range, or max above it: no effect
+            return None
+        raise RuntimeError(f"clamp: {name}={value} is out of range for dtype {dtype} (every element would be "
+                           f"{value}; tensor of shape {x.shape})")
+    if dtype.kind == "b":
+        return xp.asarray(bool(value))
+    largest = float(xp.finfo(dtype).max)
+    if math.isfinite(value) and not -largest <= value <= largest:
+        raise RuntimeError(f"clamp: {name}={value} overflows dtype {dtype} (tensor of shape {x.shape})")
+    return xp.asarray(value, dtype=dtype)
 
 
 clip = clamp
 
 
 def maximum(x: Any, y: Any) -> Tensor:
-    x, y = _both_tensors(x, y)
+    """Element-wise max(x, y) of tensors or numbers broadcast together, in their promoted dtype;
+    NaN propagates.  Ties split the gradient (see :class:`Maximum`)."""
+    _check_has_tensor("maximum", x, y)
     return Maximum.apply(x, y)
 
 
 def minimum(x: Any, y: Any) -> Tensor:
-    """min(x, y) = -max(-x, -y), so ties split the gradient too."""
-    x, y = _both_tensors(x, y)
-    return -Maximum.apply(-x, -y)
+    """Element-wise min(x, y) of tensors or numbers broadcast together, in their promoted dtype;
+    NaN propagates.  Ties split the gradient (see :class:`Maximum`)."""
+    _check_has_tensor("minimum", x, y)
+    return Minimum.apply(x, y)
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
@@ -234,9 +338,7 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     return Where.apply(cond, x, y)
 
 
-def _both_tensors(x: Any, y: Any) -> tuple:
-    if isinstance(x, Tensor):
-        return x, as_tensor(y, x)
-    if isinstance(y, Tensor):
-        return as_tensor(x, y), y
-    raise TypeError("expected at least one tensor argument")
+def _check_has_tensor(op: str, x: Any, y: Any) -> None:
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        raise TypeError(f"{op}: expected at least one tensor argument, got {type(x).__name__} and "
+                        f"{type(y).__name__}")

@@ -161,17 +161,16 @@ def clamp_(t: Tensor, min: Any = None, max: Any = None) -> Tensor:
 
 
 def setitem(t: Tensor, index: Any, value: Any) -> None:
-    """``t[index] = value``."""
-    from .indexing import index_put, normalize_index
+    """``t[index] = value``, with PyTorch's indexing rules (see :func:`minigrad.ops.indexing.to_numpy_index`)."""
+    from .indexing import _show, index_put, to_numpy_index
 
     def inplace(a: Any) -> None:
-        idx = normalize_index(t, index)
         try:
-            a[idx] = data_of(value)
+            a[to_numpy_index(t, index)] = data_of(value)
         except (IndexError, ValueError) as e:
-            shape = value.shape if isinstance(value, Tensor) else getattr(value, "shape", ())
-            raise type(e)(f"cannot assign a value of shape {tuple(shape)} into a tensor of shape {t.shape} "
-                          f"at {index!r}: {e}") from None
+            shape = value.shape if isinstance(value, Tensor) else tuple(getattr(value, "shape", ()))
+            raise type(e)(f"cannot assign a value of shape {shape} into a tensor of shape {t.shape} "
+                          f"at {_show(index)}: {e}") from None
 
     if isinstance(value, Tensor) and value._data.__class__ is not t._data.__class__:
         raise RuntimeError(f"setitem: value is on {value.device} but the tensor is on {t.device}")

@@ -5,6 +5,7 @@ from typing import Any
 
 from .._device import array_module
 from ..autograd.function import Function
+from ..errors import ShapeError
 from ..tensor import Tensor
 from ._util import binary_arrays
 from .shape import reshape, sum_to, transpose, unsqueeze
@@ -20,16 +21,16 @@ class MatMul(Function):
     def forward(self, x: Tensor, y: Tensor) -> Any:
         a, b = binary_arrays("matmul", x, y)
         if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"matmul: both operands need at least 1 dim, got shapes {a.shape} and {b.shape}")
+            raise ShapeError(f"matmul: both operands need at least 1 dim, got shapes {a.shape} and {b.shape}")
         ka = a.shape[-1]
         kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
         if ka != kb:
-            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned ({ka} != {kb})")
+            raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} are not aligned ({ka} != {kb})")
         self.save_for_backward(x, y)
         try:
             return array_module(a).matmul(a, b)
         except ValueError:
-            raise ValueError(f"matmul: batch dims of shapes {a.shape} and {b.shape} do not broadcast") from None
+            raise ShapeError(f"matmul: batch dims of shapes {a.shape} and {b.shape} do not broadcast") from None
 
     def backward(self, g: Tensor) -> tuple:
         x, y = self.saved
@@ -60,5 +61,5 @@ def rmatmul(x: Tensor, y: Any) -> Tensor:
 def dot(x: Tensor, y: Tensor) -> Tensor:
     """Inner product of two 1-D tensors."""
     if x.ndim != 1 or y.ndim != 1:
-        raise ValueError(f"dot: expected 1-D tensors, got shapes {x.shape} and {y.shape}")
+        raise ShapeError(f"dot: expected 1-D tensors, got shapes {x.shape} and {y.shape}")
     return MatMul.apply(x, y)

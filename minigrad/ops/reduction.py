@@ -6,8 +6,10 @@ the keep-dims shape, then broadcast to the input's shape.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
+from .. import return_types
 from .._device import array_module
 from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode
@@ -117,6 +119,26 @@ class Max(Function):
         return _spread(g, self.in_shape, self.axes, self.keepdims) * constant(mask.astype(x.dtype)), None, None, None
 
 
+class SelectAlongDim(Function):
+    """y = x at ``index`` along ``axis``: one element per slice (``index`` has x's shape with
+    size 1 on ``axis``).  dx = dy at the selected element of each slice, 0 elsewhere.
+
+    The values of ``max(x, dim)`` and ``min(x, dim)``: the index is argmax's, so among ties only
+    that element gets the gradient (PyTorch's rule for these two; ``amax`` shares it)."""
+
+    def forward(self, x: Tensor, axis: int, index: Any, keepdim: bool) -> Any:
+        a = x._data
+        self.in_shape, self.axis, self.index, self.keepdim = a.shape, axis, index, keepdim
+        out = array_module(a).take_along_axis(a, index, axis)
+        return out if keepdim else out.squeeze(axis)
+
+    def backward(self, g: Tensor) -> tuple:
+        n = self.in_shape[self.axis]
+        position = array_module(self.index).arange(n).reshape((n,) + (1,) * (len(self.in_shape) - 1 - self.axis))
+        picked = constant((position == self.index).astype(g.dtype))  # x's shape, one 1 per slice
+        return _spread(g, self.in_shape, (self.axis,), self.keepdim) * picked, None, None, None
+
+
 class LogSumExp(Function):
     """y = log Σ eˣ over ``axes``, computed as m + log Σ e^{x-m} with m = max x.
     dx = dy · e^{x - y} (the softmax), evaluated as e^{(x - m) - log Σ e^{x-m}}."""
@@ -197,17 +219,67 @@ def _nonempty(x: Tensor, axis: Any, dim: Any, name: str) -> None:
         raise RuntimeError(f"{name}: cannot reduce over an empty dimension (tensor of shape {x.shape}, axis {axis})")
 
 
-def max(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
-    """Largest value over ``axis`` (values only, like ``amax``; use ``argmax`` for positions).
-    Tied maxima share the gradient equally."""
-    _nonempty(x, axis, dim, "max")
-    return _reduce(Max, x, axis, keepdims, dim, keepdim, "max", True)
+def max(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Any:
+    """The three forms of ``torch.max``:
+
+    * ``max(x)``: the largest element, a 0-d tensor (tied maxima share the gradient equally);
+    * ``max(x, dim, keepdim=False)``: the named pair ``return_types.max(values, indices)`` of each
+      slice along one ``dim`` (``axis=`` / ``keepdims=`` are the same keywords, as PyTorch accepts
+      them too).  ``indices`` is int64, the first position among ties, or the first NaN; only the
+      element at ``indices`` gets the gradient of ``values``.  Several dims: use :func:`amax`;
+    * ``max(x, other)`` with a tensor ``other``: the element-wise :func:`maximum`.
+    """
+    return _extreme(x, axis, keepdims, dim, keepdim, largest=True)
 
 
-def min(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
-    """Smallest value over ``axis``; tied minima share the gradient equally."""
-    _nonempty(x, axis, dim, "min")
-    return _reduce(Max, x, axis, keepdims, dim, keepdim, "min", False)
+def min(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Any:
+    """``min(x)``, ``min(x, dim, keepdim=False)`` (the named pair ``return_types.min(values,
+    indices)``) or ``min(x, other)`` (element-wise :func:`minimum`): :func:`max`'s three forms."""
+    return _extreme(x, axis, keepdims, dim, keepdim, largest=False)
+
+
+def _extreme(x: Tensor, axis: Any, keepdims: Any, dim: Any, keepdim: Any, largest: bool) -> Any:
+    name = "max" if largest else "min"
+    if isinstance(axis, Tensor) and dim is None:  # max(x, other): PyTorch's element-wise form
+        from .elementwise import maximum, minimum
+
+        return maximum(x, axis) if largest else minimum(x, axis)
+    axis, keepdims = axis_and_keepdims(axis, keepdims, dim, keepdim)
+    if axis is None:
+        _nonempty(x, None, None, name)
+        return Max.apply(x, None, keepdims, largest)
+    if isinstance(axis, bool) or not hasattr(axis, "__index__"):
+        raise TypeError(f"{name}: dim must be one int, got {axis!r}; a{name}() reduces over several dims")
+    _nonempty(x, axis, None, name)
+    pair = return_types.max if largest else return_types.min
+    a = x._data
+    xp = array_module(a)
+    axes = _axes(x, axis, name)
+    if axes is None:  # a 0-d tensor: its one element, at index 0 (as PyTorch; keepdim changes nothing)
+        return pair(Max.apply(x, None, False, largest), constant(xp.zeros((), dtype="int64")))
+    (ax,) = axes
+    index = (a.argmax if largest else a.argmin)(axis=ax, keepdims=True).astype("int64", copy=False)
+    values = SelectAlongDim.apply(x, ax, index, keepdims)
+    return pair(values, constant(index if keepdims else index.squeeze(ax)))
+
+
+def amax(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
+    """Largest value over ``dim`` (an int, a tuple, or None or () for all elements): values only.
+    Tied maxima share the gradient equally: each of k ties gets dy / k, as PyTorch's amax."""
+    return _amax(x, axis, keepdims, dim, keepdim, "amax", True)
+
+
+def amin(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
+    """Smallest value over ``dim``: :func:`amax`'s rules (ties share the gradient equally)."""
+    return _amax(x, axis, keepdims, dim, keepdim, "amin", False)
+
+
+def _amax(x: Tensor, axis: Any, keepdims: Any, dim: Any, keepdim: Any, name: str, largest: bool) -> Tensor:
+    axis, keepdims = axis_and_keepdims(axis, keepdims, dim, keepdim)
+    if isinstance(axis, (tuple, list)) and len(axis) == 0:  # dim=() means every dim, as in PyTorch
+        axis = None
+    _nonempty(x, axis, None, name)
+    return Max.apply(x, _axes(x, axis, name), keepdims, largest)
 
 
 def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
@@ -215,15 +287,72 @@ def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any =
     return _reduce(LogSumExp, x, axis, keepdims, dim, keepdim, "logsumexp")
 
 
-def var(x: Tensor, axis: Any = None, unbiased: bool = True, keepdims: bool = False, *, dim: Any = None,
-        keepdim: Any = None, correction: int | None = None) -> Tensor:
-    """Variance Σ(x - mean)² / (n - c), c = 1 if ``unbiased`` (or ``correction``) else 0."""
+class Var(Function):
+    """y = Σ(x - x̄)² / (n - c) over ``axes``: n elements per slice, c the ``correction``
+    (1: the unbiased estimate).   dx = dy · 2(x - x̄) / (n - c)  (x̄'s own dependence on x
+    drops out, as Σ(x - x̄) = 0); recorded ops, so it differentiates again.
+
+    With no degrees of freedom left (n - c ≤ 0) the divisor is 0, as in PyTorch: y = inf, or NaN
+    where Σ(x - x̄)² = 0 (a constant slice, or no elements), and dx = ±inf, NaN where x = x̄."""
+
+    def forward(self, x: Tensor, axes: tuple | None, keepdims: bool, correction: float) -> Any:
+        a = x._data
+        xp = array_module(a)
+        self.save_for_backward(x)
+        self.in_shape, self.axes, self.keepdims = a.shape, axes, keepdims
+        n = a.size if axes is None else _count(a.shape, axes)
+        self.dof = n - correction if n - correction > 0 else 0.0
+        if n == 0:  # Σ over nothing / 0 (and no "mean of empty slice" warning)
+            out_shape = a.sum(axis=axes, keepdims=keepdims).shape
+            return xp.full(out_shape, xp.nan, dtype=a.dtype if a.dtype.kind == "f" else "float64")
+        centered = a - a.mean(axis=axes, keepdims=True)
+        squares = (centered * centered).sum(axis=axes, keepdims=keepdims)
+        if self.dof > 0:
+            return squares / self.dof
+        # squares / 0, picked rather than divided (no divide-by-zero warnings): inf, or NaN for 0 / 0
+        # and where squares is NaN already.
+        return xp.where(squares > 0, xp.inf, xp.nan).astype(squares.dtype)
+
+    def backward(self, g: Tensor) -> tuple:
+        (x,) = self.saved
+        g = _spread(g, self.in_shape, self.axes, self.keepdims)
+        if x.numel() == 0:
+            return g, None, None, None
+        centered = x - Mean.apply(x, self.axes, True)
+        if self.dof > 0:
+            return g * (centered * (2.0 / self.dof)), None, None, None
+        # dy · 2(x - x̄) / 0, by sign: ±inf, and NaN for 0 / 0 (as PyTorch where x = x̄).
+        p = (g * centered)._data
+        xp = array_module(p)
+        return constant(xp.where(p > 0, xp.inf, xp.where(p < 0, -xp.inf, xp.nan)).astype(p.dtype)), None, None, None
+
+
+def _var(x: Tensor, axis: Any, unbiased: Any, keepdims: Any, dim: Any, keepdim: Any, correction: Any,
+         name: str) -> Tensor:
+    if isinstance(axis, bool):  # var(x, False): PyTorch's var(x, unbiased=False) over all elements
+        if unbiased is not None:
+            raise TypeError(f"{name}: got unbiased twice ({axis!r} in the place of dim, and {unbiased!r})")
+        axis, unbiased = None, axis
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}: pass unbiased= or correction=, not both")
+    c = correction if correction is not None else (0 if unbiased is False else 1)
     axis, keepdims = axis_and_keepdims(axis, keepdims, dim, keepdim)
-    axes = _axes(x, axis, "var")
-    c = (1 if unbiased else 0) if correction is None else correction
+    axes = _axes(x, axis, name)
     n = x.numel() if axes is None else _count(x.shape, axes)
-    centered = x - Mean.apply(x, axes, True)
-    return Sum.apply(centered * centered, axes, keepdims) / (n - c if n - c > 0 else float("nan"))
+    if n - c <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0 (correction {c} for {n} elements per slice of a "
+                      f"tensor of shape {x.shape}); the result is inf, or nan where a slice is constant",
+                      UserWarning, stacklevel=3)
+    return Var.apply(x, axes, keepdims, c)
+
+
+def var(x: Tensor, axis: Any = None, unbiased: bool | None = None, keepdims: bool = False, *, dim: Any = None,
+        keepdim: Any = None, correction: float | None = None) -> Tensor:
+    """Variance Σ(x - x̄)² / max(0, n - c) over ``dim`` (all elements by default), as
+    ``torch.var``: c = ``correction``, or 1 (``unbiased=True``, the default) or 0
+    (``unbiased=False``).  n - c ≤ 0 gives inf (NaN for a constant slice) with a UserWarning.
+    ``var(x, False)`` is ``var(x, unbiased=False)``, as in PyTorch."""
+    return _var(x, axis, unbiased, keepdims, dim, keepdim, correction, "var")
 
 
 class StdFromVar(Function):
@@ -243,11 +372,10 @@ class StdFromVar(Function):
         return where(zero, g * 0, g / (where(zero, 1.0, y) * 2))
 
 
-def std(x: Tensor, axis: Any = None, unbiased: bool = True, keepdims: bool = False, *, dim: Any = None,
-        keepdim: Any = None, correction: int | None = None) -> Tensor:
-    """Standard deviation: √var (gradient 0 where it is 0)."""
-    _axes(x, dim if dim is not None else axis, "std")  # errors name std, not var
-    return StdFromVar.apply(var(x, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction))
+def std(x: Tensor, axis: Any = None, unbiased: bool | None = None, keepdims: bool = False, *, dim: Any = None,
+        keepdim: Any = None, correction: float | None = None) -> Tensor:
+    """Standard deviation √var (:func:`var`'s arguments and rules), gradient 0 where it is 0."""
+    return StdFromVar.apply(_var(x, axis, unbiased, keepdims, dim, keepdim, correction, "std"))
 
 
 def _arg(x: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: Any, largest: bool) -> Tensor:

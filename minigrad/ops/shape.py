@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 from .._device import array_module
 from ..autograd.function import Function
+from ..errors import ShapeError
 from ..tensor import Tensor
 from ._util import normalize_axes, parse_size
 
@@ -22,7 +23,7 @@ class Reshape(Function):
         try:
             return x._data.reshape(shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot view a tensor of shape {x.shape} ({x._data.size} elements) "
+            raise ShapeError(f"reshape: cannot view a tensor of shape {x.shape} ({x._data.size} elements) "
                              f"as shape {tuple(shape)}") from None
 
     def backward(self, g: Tensor) -> tuple:
@@ -56,7 +57,7 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
     dims = parse_size(dims)
     if (len(dims) != x.ndim or any(not -x.ndim <= d < x.ndim for d in dims)
             or sorted(d % x.ndim for d in dims) != list(range(x.ndim))):
-        raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} dims of a tensor of shape {x.shape}")
+        raise ShapeError(f"permute: {dims} is not a permutation of the {x.ndim} dims of a tensor of shape {x.shape}")
     dims = tuple(d % x.ndim for d in dims)
     if dims == tuple(range(x.ndim)):
         return x
@@ -91,7 +92,7 @@ def broadcast_error(op: str, error: Exception | None, *arrays: Any) -> Exception
     for dims in zip(*[(1,) * (ndim - len(s)) + s for s in shapes]):
         if len({d for d in dims if d != 1}) > 1:
             listed = ", ".join(str(s) for s in shapes[:-1]) + f" and {shapes[-1]}"
-            return ValueError(f"{op}: shapes {listed} cannot be broadcast together")
+            return ShapeError(f"{op}: shapes {listed} cannot be broadcast together")
     return error
 
 
@@ -105,7 +106,7 @@ class BroadcastTo(Function):
         try:
             return array_module(x._data).broadcast_to(x._data, shape)
         except ValueError:
-            raise ValueError(f"broadcast_to: shape {x.shape} cannot be broadcast to {tuple(shape)}") from None
+            raise ShapeError(f"broadcast_to: shape {x.shape} cannot be broadcast to {tuple(shape)}") from None
 
     def backward(self, g: Tensor) -> tuple:
         return sum_to(g, self.in_shape), None
@@ -123,7 +124,7 @@ def expand(x: Tensor, *sizes: Any) -> Tensor:
     sizes = parse_size(sizes)
     lead = len(sizes) - x.ndim
     if lead < 0:
-        raise ValueError(f"expand: {sizes} has fewer dims than the tensor's shape {x.shape}")
+        raise ShapeError(f"expand: {sizes} has fewer dims than the tensor's shape {x.shape}")
     shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
     return broadcast_to(x, shape)
 
@@ -176,7 +177,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return reshape(x, (1,))
     s, e = normalize_axes(start_dim, x.ndim, "flatten")[0], normalize_axes(end_dim, x.ndim, "flatten")[0]
     if s > e:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}")
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}")
     n = 1
     for d in x.shape[s:e + 1]:
         n *= d
@@ -229,11 +230,11 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> 
     dim = dim if axis is None else axis
     nd = tensors[0].ndim
     if nd == 0:
-        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
+        raise ShapeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
     d = normalize_axes(dim, nd, "cat")[0]
     for t in tensors:
         if t.ndim != nd or t.shape[:d] + t.shape[d + 1:] != tensors[0].shape[:d] + tensors[0].shape[d + 1:]:
-            raise ValueError(f"cat: shapes {[t.shape for t in tensors]} differ outside dim {dim}")
+            raise ShapeError(f"cat: shapes {[t.shape for t in tensors]} differ outside dim {dim}")
     if len(tensors) == 1:
         return tensors[0]
     return Concatenate.apply(*tensors, axis=d)
@@ -248,7 +249,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -
     dim = dim if axis is None else axis
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
-        raise ValueError(f"stack: all tensors must have the same shape, got {[t.shape for t in tensors]}")
+        raise ShapeError(f"stack: all tensors must have the same shape, got {[t.shape for t in tensors]}")
     return cat([unsqueeze(t, dim) for t in tensors], dim % (tensors[0].ndim + 1))
 
 
@@ -262,12 +263,12 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     if not isinstance(split_size_or_sections, (list, tuple)):  # an int (Python or NumPy)
         step = int(split_size_or_sections)
         if step <= 0:
-            raise ValueError(f"split: split_size must be positive, got {step}")
+            raise ShapeError(f"split: split_size must be positive, got {step}")
         sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n:
-            raise ValueError(f"split: sizes {sizes} do not add up to {n}, the size of dim {dim} of shape {x.shape}")
+            raise ShapeError(f"split: sizes {sizes} do not add up to {n}, the size of dim {dim} of shape {x.shape}")
     out, start = [], 0
     for s in sizes:
         out.append(getitem(x, (slice(None),) * d + (slice(start, start + s),)))
@@ -279,7 +280,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into ``chunks`` pieces of size ceil(n / chunks) (fewer if n is small), as PyTorch;
     an empty dim gives ``chunks`` empty pieces."""
     if chunks <= 0:
-        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        raise ShapeError(f"chunk: chunks must be positive, got {chunks}")
     n = x.shape[normalize_axes(dim, x.ndim, "chunk")[0]]
     if n == 0:
         return split(x, [0] * chunks, dim)
@@ -307,7 +308,7 @@ def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
     then (top, bottom) of the one before, and so on."""
     pad = [int(p) for p in pad]
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: expected an even number of at most {2 * x.ndim} widths for shape {x.shape}, got {pad}")
+        raise ShapeError(f"pad: expected an even number of at most {2 * x.ndim} widths for shape {x.shape}, got {pad}")
     if any(p < 0 for p in pad):
         raise ValueError(f"pad: negative widths are not supported, got {pad}")
     widths = [(0, 0)] * x.ndim

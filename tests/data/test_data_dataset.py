@@ -103,3 +103,64 @@ def test_random_split_bad_lengths():
         random_split(ds, [0.5, 0.6])
     with pytest.raises(ValueError, match="either generator= or seed="):
         random_split(ds, [5, 5], generator=np.random.default_rng(0), seed=1)
+
+
+def test_tensordataset_of_minigrad_tensors_batches_like_pytorch():
+    torch = pytest.importorskip("torch")
+    from minigrad.utils.data import DataLoader
+
+    x = np.arange(30, dtype=np.float32).reshape(10, 3)
+    y = np.arange(10) % 3
+    ours = mg.utils.data.TensorDataset(mg.tensor(x), mg.tensor(y))
+    theirs = torch.utils.data.TensorDataset(torch.tensor(x), torch.tensor(y))
+    assert len(ours) == len(theirs) == 10
+    for (a, b), (c, d) in zip(DataLoader(ours, batch_size=4), torch.utils.data.DataLoader(theirs, batch_size=4)):
+        np.testing.assert_array_equal(a.numpy(), c.numpy())
+        np.testing.assert_array_equal(b.numpy(), d.numpy())
+        assert a.dtype == np.float32 and b.dtype == np.int64 and d.dtype == torch.int64
+    xi, yi = ours[7]
+    np.testing.assert_array_equal(xi.numpy(), theirs[7][0].numpy())
+    assert yi.item() == theirs[7][1].item()
+
+
+def test_random_split_sizes_agree_with_pytorch():
+    torch = pytest.importorskip("torch")
+    for n, fractions in [(10, [0.5, 0.25, 0.25]), (7, [0.3, 0.3, 0.4]), (1797, [0.8, 0.2]), (5, [0.1, 0.9]),
+                         (3, [1 / 3, 1 / 3, 1 / 3])]:
+        ours = random_split(TensorDataset(np.zeros(n)), fractions, generator=0)
+        theirs = torch.utils.data.random_split(range(n), fractions, generator=torch.Generator().manual_seed(0))
+        assert [len(p) for p in ours] == [len(p) for p in theirs], (n, fractions)
+
+
+def test_random_split_of_a_python_dataset_with_a_generator():
+    class Squares(Dataset):
+        def __len__(self):
+            return 12
+
+        def __getitem__(self, i):
+            return i * i
+
+    train, test = random_split(Squares(), [0.75, 0.25], generator=np.random.default_rng(5))
+    assert (len(train), len(test)) == (9, 3)
+    values = sorted([train[i] for i in range(9)] + [test[i] for i in range(3)])
+    assert values == [i * i for i in range(12)]
+    again = random_split(Squares(), [0.75, 0.25], generator=np.random.default_rng(5))[0]
+    np.testing.assert_array_equal(again.indices, train.indices)
+
+
+def test_concat_dataset_and_plus():
+    from minigrad.utils.data import ConcatDataset
+
+    a, xa, _ = _ds(3)
+    b, xb, _ = _ds(4)
+    both = a + b
+    assert isinstance(both, ConcatDataset) and len(both) == 7 and both.cumulative_sizes == [3, 7]
+    np.testing.assert_array_equal(both[3][0].numpy(), xb[0])
+    np.testing.assert_array_equal(both[-1][0].numpy(), xb[3])
+    np.testing.assert_array_equal(both[2][0].numpy(), xa[2])
+    with pytest.raises(IndexError, match="index 7 is out of range for a dataset of 7 samples"):
+        both[7]
+    with pytest.raises(ValueError, match="at least one dataset"):
+        ConcatDataset([])
+    batches = list(mg.utils.data.DataLoader(both, batch_size=4))
+    np.testing.assert_array_equal(np.concatenate([x.numpy() for x, _ in batches]), np.concatenate([xa, xb]))

@@ -128,8 +128,8 @@ def test_single_field_samples_and_python_numbers():
         def __getitem__(self, i):
             return float(i) / 2
 
-    (batch,) = next(iter(DataLoader(Numbers(), batch_size=5)))
-    assert batch.dtype == np.float32
+    batch = next(iter(DataLoader(Numbers(), batch_size=5)))  # a bare sample gives a bare batch, as in PyTorch
+    assert isinstance(batch, mg.Tensor) and batch.dtype == np.float32
     np.testing.assert_allclose(batch.numpy(), [0, 0.5, 1, 1.5, 2])
 
 
@@ -141,6 +141,8 @@ def test_bad_arguments():
         DataLoader(object())
     with pytest.raises(ValueError, match="unknown device"):
         DataLoader(ds, device="tpu")
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        DataLoader(ds, batch_size=2.5)
 
 
 def test_device_cpu_keeps_batches_on_cpu(device):
@@ -156,3 +158,175 @@ def test_device_cpu_keeps_batches_on_cpu(device):
         moved = ds._on_device["cuda:0"][0]
         list(loader)
         assert ds._on_device["cuda:0"][0] is moved
+
+
+# -- PyTorch's keywords, samplers and collation ----------------------------------------------------
+
+def test_pytorch_keywords_are_accepted_in_pytorchs_positional_order():
+    ds, x, _ = _ds(10)
+    # DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, collate_fn, pin_memory, drop_last)
+    loader = DataLoader(ds, 4, False, None, None, 0, None, True, True)
+    assert len(loader) == 2 and loader.drop_last and loader.pin_memory
+    loader = DataLoader(ds, batch_size=4, shuffle=True, num_workers=0, pin_memory=True, drop_last=False, timeout=0,
+                        worker_init_fn=None, multiprocessing_context=None, generator=np.random.default_rng(0),
+                        prefetch_factor=None, persistent_workers=False, pin_memory_device="", in_order=True)
+    got = np.concatenate([b[0].numpy() for b in loader])
+    np.testing.assert_array_equal(np.sort(got[:, 0]), x[:, 0])
+    assert isinstance(loader.sampler, mg.utils.data.RandomSampler) and len(loader.sampler) == 10
+    assert loader.batch_sampler.batch_size == 4 and len(loader.batch_sampler) == 3
+
+
+def test_keyword_combinations_pytorch_refuses():
+    ds, _, _ = _ds(6)
+    cases = [
+        (dict(sampler=[0, 1], shuffle=True), "sampler and shuffle=True exclude each other"),
+        (dict(batch_sampler=[[0, 1]], batch_size=2), "batch_sampler excludes batch_size"),
+        (dict(batch_sampler=[[0, 1]], drop_last=True), "batch_sampler excludes"),
+        (dict(batch_size=None, drop_last=True), "batch_size=None turns batching off"),
+        (dict(persistent_workers=True), "persistent_workers needs worker processes"),
+        (dict(prefetch_factor=2), "prefetch_factor needs worker processes"),
+        (dict(multiprocessing_context="fork"), "multiprocessing_context needs worker processes"),
+        (dict(num_workers=-1), "num_workers must be a non-negative integer"),
+        (dict(num_workers=2, prefetch_factor=0), "prefetch_factor must be a positive integer"),
+        (dict(timeout=-1), "timeout must be a non-negative number"),
+        (dict(num_workers=1, multiprocessing_context="teleport"), "unknown multiprocessing_context 'teleport'"),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises(ValueError, match=message):
+            DataLoader(ds, **kwargs)
+    with pytest.raises(TypeError, match="worker_init_fn must be callable"):
+        DataLoader(ds, num_workers=1, worker_init_fn=3)
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_sampler_and_batch_sampler_choose_the_rows(plain):
+    from minigrad.utils.data import BatchSampler, SequentialSampler, SubsetRandomSampler
+
+    ds, x, y = _ds(20)
+    if plain:  # the per-sample path must agree with the whole-array path
+        ds = PlainDataset(x, y)
+    picked = [3, 5, 7, 11, 13]
+    loader = DataLoader(ds, batch_size=2, sampler=SubsetRandomSampler(picked, generator=0))
+    assert len(loader) == 3 and (loader._view is None) == plain
+    got = np.concatenate([b[0].numpy()[:, 0] for b in loader])
+    np.testing.assert_array_equal(np.sort(got), x[picked, 0])
+    loader = DataLoader(ds, batch_size=3, sampler=[19, -1, 0, 4])  # any iterable of indices; negatives count back
+    np.testing.assert_array_equal(np.concatenate([b[0].numpy() for b in loader]), x[[19, 19, 0, 4]])
+    loader = DataLoader(ds, batch_sampler=BatchSampler(SequentialSampler(range(7)), 3, drop_last=False))
+    assert len(loader) == 3
+    assert [b[0].shape[0] for b in loader] == [3, 3, 1]
+    np.testing.assert_array_equal(np.concatenate([b[0].numpy() for b in loader]), x[:7])
+    loader = DataLoader(ds, batch_sampler=[[2, 9], [4]])
+    assert [b[1].numpy().tolist() for b in loader] == [[y[2], y[9]], [y[4]]]
+    with pytest.raises(IndexError, match="gave index 20, but the dataset has 20 samples"):
+        list(DataLoader(ds, batch_size=2, sampler=[0, 20]))
+    if not plain:  # the per-sample path leaves the index to the dataset's own __getitem__
+        with pytest.raises(IndexError, match="batch_sampler gave index -21, but the dataset has 20 samples"):
+            list(DataLoader(ds, batch_sampler=[[0, -21]]))
+
+
+def test_random_and_weighted_samplers():
+    from minigrad.utils.data import RandomSampler, WeightedRandomSampler
+
+    ds, _, _ = _ds(10)
+    first = list(RandomSampler(ds, generator=1))
+    assert sorted(first) == list(range(10))
+    sampler = RandomSampler(ds, generator=1)
+    assert list(sampler) == first and list(sampler) != first  # seeded once, then a new order each epoch
+    assert len(list(RandomSampler(ds, num_samples=25))) == 25
+    drawn = list(RandomSampler(ds, replacement=True, num_samples=200, generator=0))
+    assert len(drawn) == 200 and set(drawn) <= set(range(10)) and len(set(drawn)) < 200 and len(set(drawn)) > 5
+    weights = [0.0, 1.0, 0.0, 3.0]
+    drawn = list(WeightedRandomSampler(weights, 400, generator=0))
+    assert set(drawn) == {1, 3} and 200 < drawn.count(3) < 400
+    assert sorted(WeightedRandomSampler(weights, 2, replacement=False, generator=0)) == [1, 3]
+    with pytest.raises(ValueError, match="only 2 weights are positive"):
+        WeightedRandomSampler(weights, 3, replacement=False)
+    with pytest.raises(ValueError, match="non-negative finite"):
+        WeightedRandomSampler([1.0, -1.0], 2)
+    loader = DataLoader(ds, batch_size=4, sampler=WeightedRandomSampler(np.ones(10), 9, generator=0))
+    assert len(loader) == 3 and sum(b[0].shape[0] for b in loader) == 9
+
+
+def test_generator_seed_makes_the_order_reproducible():
+    ds, _, _ = _ds(30)
+    a = np.concatenate(_collect(DataLoader(ds, batch_size=7, shuffle=True, generator=12))[1])
+    b = np.concatenate(_collect(DataLoader(ds, batch_size=7, shuffle=True, generator=12))[1])
+    np.testing.assert_array_equal(a, b)
+
+
+def test_collate_fn_output_is_kept_in_shape_and_made_tensors():
+    ds, x, y = _ds(8)
+
+    def as_dict(samples):
+        return {"x": np.stack([s[0].numpy() for s in samples]), "n": len(samples)}
+
+    batch = next(iter(DataLoader(ds, batch_size=3, collate_fn=as_dict)))
+    assert set(batch) == {"x", "n"} and batch["n"] == 3  # numbers stay numbers, arrays become Tensors
+    assert isinstance(batch["x"], mg.Tensor)
+    np.testing.assert_array_equal(batch["x"].numpy(), x[:3])
+    only_x = next(iter(DataLoader(ds, batch_size=3, collate_fn=lambda s: np.stack([t[0].numpy() for t in s]))))
+    assert isinstance(only_x, mg.Tensor) and only_x.shape == (3, 4)  # a bare array batch is one Tensor
+
+
+def test_dict_namedtuple_nested_and_string_samples():
+    from collections import namedtuple
+
+    Pair = namedtuple("Pair", "image label")
+
+    class Structured(Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return {"pair": Pair(mg.full((2, 2), float(i)), i), "meta": (f"name{i}", [i * 0.5, bool(i % 2)])}
+
+    batch = next(iter(DataLoader(Structured(), batch_size=3, transform=None)))
+    pair = batch["pair"]
+    assert isinstance(pair, Pair) and pair.image.shape == (3, 2, 2) and pair.label.dtype == np.int64
+    name, (half, odd) = batch["meta"]
+    assert name == ["name0", "name1", "name2"]
+    assert half.dtype == np.float32 and odd.dtype == np.bool_ and odd.numpy().tolist() == [False, True, False]
+    with pytest.raises(TypeError, match="applies to the first field of tuple batches or to a tensor batch"):
+        next(iter(DataLoader(Structured(), batch_size=2, transform=lambda t: t)))
+
+
+def test_default_collate_errors_are_one_line():
+    from minigrad.utils.data import default_collate
+
+    with pytest.raises(ValueError, match=r"different shapes: \(2,\) \(sample 0\) and \(3,\) \(sample 1\)"):
+        default_collate([np.zeros(2), np.zeros(3)])
+    with pytest.raises(ValueError, match="sample 0 has 2 fields but sample 1 is tuple of 3"):
+        default_collate([(1, 2), (1, 2, 3)])
+    with pytest.raises(TypeError, match="found NoneType"):
+        default_collate([None, None])
+    with pytest.raises(TypeError, match="sample 1 has a str where sample 0 has a int"):
+        default_collate([1, "a"])
+    with pytest.raises(ValueError, match="empty"):
+        default_collate([])
+
+
+def test_default_collate_agrees_with_pytorch():
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import default_collate as torch_collate
+
+    from minigrad.utils.data import default_collate
+
+    rng = np.random.default_rng(0)
+    samples = [(rng.standard_normal(3).astype(np.float32), int(k), np.float64(k / 3), bool(k % 2),
+                {"a": rng.integers(0, 9, size=(2, 2)), "b": [k, k + 1]}) for k in range(4)]
+
+    def leaves(batch):
+        if isinstance(batch, dict):
+            return [v for key in sorted(batch) for v in leaves(batch[key])]
+        if isinstance(batch, (tuple, list)):
+            return [v for item in batch for v in leaves(item)]
+        return [batch]
+
+    ours, theirs = leaves(default_collate(samples)), leaves(torch_collate(samples))
+    assert len(ours) == len(theirs) == 7
+    for a, b in zip(ours, theirs):
+        assert a.shape == tuple(b.shape) and str(a.dtype) == str(b.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    # The one deliberate difference: Python floats become the default float dtype, not float64.
+    assert default_collate([0.5, 1.5]).dtype == np.float32 and torch_collate([0.5, 1.5]).dtype == torch.float64

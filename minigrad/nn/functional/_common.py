@@ -6,6 +6,7 @@ from typing import Any
 from ...ops.reduction import mean as _mean
 from ...ops.reduction import sum as _sum
 from ..._device import HostArray
+from ...errors import ShapeError
 from ...tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -43,7 +44,7 @@ def as_target(target: Any, like: Tensor, op: str, name: str = "target") -> Tenso
     if not same_device(target, like):
         raise RuntimeError(f"{op}: {name} is on {target.device} but the input is on {like.device}")
     if tuple(target.shape) != tuple(like.shape):
-        raise ValueError(f"{op}: {name} shape {tuple(target.shape)} differs from input shape {tuple(like.shape)}; "
+        raise ShapeError(f"{op}: {name} shape {tuple(target.shape)} differs from input shape {tuple(like.shape)}; "
                          "reshape one of them (broadcasting in a loss is usually a bug)")
     if target.dtype != like.dtype:
         target = target.to(like.dtype)
@@ -61,7 +62,7 @@ def as_weight(weight: Any, like: Tensor, shape: tuple, op: str, name: str = "wei
     if not same_device(weight, like):
         raise RuntimeError(f"{op}: {name} is on {weight.device} but the input is on {like.device}")
     if not broadcasts_to(tuple(weight.shape), tuple(shape)):
-        raise ValueError(f"{op}: {name} of shape {tuple(weight.shape)} does not broadcast to shape {tuple(shape)}")
+        raise ShapeError(f"{op}: {name} of shape {tuple(weight.shape)} does not broadcast to shape {tuple(shape)}")
     if weight.dtype != like.dtype:
         weight = weight.to(like.dtype)
     return weight

@@ -10,6 +10,7 @@ from typing import Any
 from ..._device import HostArray, array_module, cached_ones, is_cuda_array
 from ...autograd.function import Function
 from ...autograd.grad_mode import GradMode
+from ...errors import ShapeError
 from ...ops._util import constant, typed_scalar
 from ...ops.activation import log_softmax, softmax
 from ...ops.indexing import getitem
@@ -228,16 +229,16 @@ def _check_targets(input: Tensor, target: Any, op: str, allow_probs: bool) -> tu
     if not same_device(target, input):
         raise RuntimeError(f"{op}: target is on {target.device} but the input is on {input.device}")
     if input.ndim == 0:
-        raise ValueError(f"{op}: input must have a class dim, got a 0-d tensor")
+        raise ShapeError(f"{op}: input must have a class dim, got a 0-d tensor")
     class_free = tuple(input.shape[:1] + input.shape[2:]) if input.ndim >= 2 else ()
     if target.dtype.kind in "iu":
         if tuple(target.shape) != class_free:
-            raise ValueError(f"{op}: class-index target of shape {tuple(target.shape)} does not match input of shape "
+            raise ShapeError(f"{op}: class-index target of shape {tuple(target.shape)} does not match input of shape "
                              f"{tuple(input.shape)} (expected target shape {class_free})")
         return target, False
     if target.dtype.kind == "f" and allow_probs:
         if tuple(target.shape) != tuple(input.shape):
-            raise ValueError(f"{op}: class-probability target of shape {tuple(target.shape)} must have the input's "
+            raise ShapeError(f"{op}: class-probability target of shape {tuple(target.shape)} must have the input's "
                              f"shape {tuple(input.shape)} (for class indices use an integer tensor of shape "
                              f"{class_free})")
         return (target if target.dtype == input.dtype else target.to(input.dtype)), True
@@ -253,7 +254,7 @@ def _class_weight(weight: Any, input: Tensor, c: int, op: str) -> Any:
 
         weight = tensor(weight, dtype=input.dtype, device=input.device)
     if tuple(weight.shape) != (c,):
-        raise ValueError(f"{op}: weight must have shape ({c},), one value per class, got {tuple(weight.shape)}")
+        raise ShapeError(f"{op}: weight must have shape ({c},), one value per class, got {tuple(weight.shape)}")
     if not same_device(weight, input):
         raise RuntimeError(f"{op}: weight is on {weight.device} but the input is on {input.device}")
     w = weight._data

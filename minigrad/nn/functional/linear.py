@@ -6,6 +6,7 @@ from typing import Any
 from ..._device import cached_ones
 from ...autograd.function import Function
 from ...autograd.grad_mode import GradMode
+from ...errors import ShapeError
 from ...ops.matmul import matmul
 from ...ops.reduction import sum as _sum
 from ...ops.shape import reshape, transpose
@@ -95,10 +96,10 @@ def _linear_error(input: Any, weight: Any, bias: Any) -> Exception | None:
                          f" and bias {type(bias).__name__}")
     ws, xs = tuple(weight.shape), tuple(input.shape)
     if len(ws) != 2 or not xs or xs[-1] != ws[1]:
-        return ValueError(f"linear: input of shape {xs} does not fit a weight of shape {ws} "
+        return ShapeError(f"linear: input of shape {xs} does not fit a weight of shape {ws} "
                           f"(expected input shape (*, {ws[1] if len(ws) == 2 else '?'}) and a 2-D weight)")
     if bias is not None and tuple(bias.shape) != ws[:1]:
-        return ValueError(f"linear: bias must have shape ({ws[0]},), got {tuple(bias.shape)}")
+        return ShapeError(f"linear: bias must have shape ({ws[0]},), got {tuple(bias.shape)}")
     dtypes = [input.dtype, weight.dtype] + ([bias.dtype] if bias is not None else [])
     if len(set(dtypes)) > 1:
         return TypeError(f"linear: dtypes differ: input {input.dtype}, weight {weight.dtype}"

@@ -1,9 +1,11 @@
 """Batch normalization (functional form)."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ...autograd.grad_mode import no_grad
+from ...errors import ShapeError
 from ...ops.elementwise import sqrt
 from ...ops.reduction import mean as _mean
 from ...ops.shape import reshape
@@ -13,30 +15,35 @@ from ...tensor import Tensor
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float | None = 0.1, eps: float = 1e-5, num_batches_tracked: Tensor | None = None) -> Tensor:
-    """Normalize each channel of ``input`` (N, C) or (N, C, L):
+    """Normalize each channel of ``input``, of shape (N, C, *): (N, C), (N, C, L), (N, C, H, W),
+    (N, C, D, H, W) ...:
 
         y = (x - μ) / √(σ² + ε) · γ + β
 
-    Training (or no running statistics given): μ, σ² are the batch mean and *biased* variance
-    over N (and L), and the running statistics, when given, are updated in place as
-    r ← (1 - m)·r + m·s with the *unbiased* batch variance for ``running_var``
-    (m = ``momentum``, or 1/num_batches_tracked — a cumulative average — when momentum is None).
-    Evaluation: μ, σ² are the running statistics.
+    with one μ, σ², γ, β per channel c, the statistics taken over every dim but C (the N·L,
+    N·H·W ... values of that channel).  ``weight`` γ, ``bias`` β and the running statistics
+    have shape (C,).
+
+    Training (or no running statistics given): μ, σ² are the batch mean and *biased* variance,
+    and the running statistics, when given, are updated in place as r ← (1 - m)·r + m·s with
+    the *unbiased* batch variance for ``running_var`` (m = ``momentum``, or 1/num_batches_tracked
+    — a cumulative average — when momentum is None).  Evaluation: μ, σ² are the running statistics.
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"batch_norm: expected a Tensor, got {type(input).__name__}")
-    if input.ndim not in (2, 3):
-        raise ValueError(f"batch_norm: expected a 2-D (N, C) or 3-D (N, C, L) input, got shape {tuple(input.shape)}")
+    if input.ndim < 2:
+        raise ShapeError(f"batch_norm: expected an input of shape (N, C, *) with at least 2 dims, got shape "
+                         f"{tuple(input.shape)}")
     c = input.shape[1]
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and tuple(t.shape) != (c,):
-            raise ValueError(f"batch_norm: {name} has shape {tuple(t.shape)} but the input (shape "
+            raise ShapeError(f"batch_norm: {name} has shape {tuple(t.shape)} but the input (shape "
                              f"{tuple(input.shape)}) has {c} channels")
-    axes = (0,) if input.ndim == 2 else (0, 2)
-    bshape = (1, c) if input.ndim == 2 else (1, c, 1)
+    axes = (0,) + tuple(range(2, input.ndim))   # every dim but the channels
+    bshape = (1, c) + (1,) * (input.ndim - 2)   # a (C,) vector, broadcast along those dims
     use_batch = training or running_mean is None or running_var is None
     if use_batch:
-        n = input.shape[0] * (input.shape[2] if input.ndim == 3 else 1)
+        n = input.shape[0] * math.prod(input.shape[2:])  # values per channel
         if n <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
                              f"shape {tuple(input.shape)}")
