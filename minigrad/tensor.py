@@ -22,8 +22,34 @@ _new = object.__new__
 _engine_backward = _run_backward = None
 
 
+class VersionCounter:
+    """How a tensor's memory has been changed in place, shared by every tensor that views it.
+
+    Ops that save a tensor for their backward need it unchanged when the backward runs; in-place
+    ops (``add_``, ``t[i] = v``...) record their change here, and the backward walk refuses a
+    node whose saved values were changed after it was recorded (see docs/autograd.md).
+
+    Fields: ``version`` counts the in-place changes; ``last_op`` names the latest (for the error
+    message); ``sharers`` is how many tensors share the memory (views, detached copies), which
+    decides whether an in-place change may be recorded; ``changed_at`` is the tape position of the
+    latest change: a node recorded before it (a smaller ``seq``) saw the old values.
+    """
+
+    __slots__ = ("version", "last_op", "sharers", "changed_at")
+
+    def __init__(self) -> None:
+        self.version = 0
+        self.last_op: str | None = None
+        self.sharers = 1
+        self.changed_at = -1
+
+    def __repr__(self) -> str:
+        return (f"VersionCounter(version={self.version}, last_op={self.last_op!r}, sharers={self.sharers}, "
+                f"changed_at={self.changed_at})")
+
+
 class Tensor:
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_vc", "_hooks", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_version_counter", "_hooks", "__weakref__")
 
     # Make NumPy hand ``ndarray <op> Tensor`` back to the Tensor's reflected operator.
     __array_ufunc__ = None
@@ -35,7 +61,7 @@ class Tensor:
         self._requires_grad = False
         self.grad = None
         self.grad_fn = None
-        self._vc = None
+        self._version_counter = None  # made on the first in-place change or view (most tensors never need one)
         self._hooks = None
         if requires_grad:
             self.requires_grad = True
@@ -100,7 +126,7 @@ class Tensor:
     @property
     def _version(self) -> int:
         """How many in-place modifications this tensor's memory has seen."""
-        return 0 if self._vc is None else self._vc[0]
+        return 0 if self._version_counter is None else self._version_counter.version
 
     @property
     def data(self) -> "Tensor":
@@ -148,26 +174,13 @@ class Tensor:
     def detach(self) -> "Tensor":
         """Same memory (and version counter), no history, no grad."""
         t = _make(self._data, False, None)
-        t._share_memory_with(self)
+        share_version(t, self)
         return t
 
     def detach_(self) -> "Tensor":
         self.grad_fn = None
         self._requires_grad = False
         return self
-
-    def _shared_version(self) -> list:
-        """The version counter [version, last in-place op, number of tensors sharing it, tape
-        position of the last in-place change]."""
-        if self._vc is None:
-            self._vc = [0, None, 1, 0]
-        return self._vc
-
-    def _share_memory_with(self, other: "Tensor") -> None:
-        """Record that ``self`` views ``other``'s memory: one version counter for both."""
-        vc = other._shared_version()
-        vc[2] += 1
-        self._vc = vc
 
     # -- autograd -----------------------------------------------------------
     def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
@@ -321,6 +334,21 @@ def parse_to_args(args: tuple, kwargs: dict, name: str) -> tuple:
     return dev, dtype
 
 
+def version_counter(t: Tensor) -> VersionCounter:
+    """``t``'s :class:`VersionCounter` (made on first use)."""
+    if t._version_counter is None:
+        t._version_counter = VersionCounter()
+    return t._version_counter
+
+
+def share_version(view: Tensor, base: Tensor) -> None:
+    """Record that ``view`` shares ``base``'s memory: one version counter for both, so an in-place
+    change through either is seen by both."""
+    counter = version_counter(base)
+    counter.sharers += 1
+    view._version_counter = counter
+
+
 def _make(data: Any, requires_grad: bool, grad_fn: Any) -> Tensor:
     """Fast internal constructor: wrap an array (no copies, no checks)."""
     if data.__class__ is not _ndarray and not _device.is_cuda_array(data):
@@ -330,7 +358,7 @@ def _make(data: Any, requires_grad: bool, grad_fn: Any) -> Tensor:
     t._requires_grad = requires_grad
     t.grad = None
     t.grad_fn = grad_fn
-    t._vc = None
+    t._version_counter = None
     t._hooks = None
     return t
 

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Sequence
 
 from .._device import cached_ones
 from ..tensor import Tensor, _make
-from .function import Function, last_inplace_change
+from .function import Function, tape
 from .grad_mode import GradMode
 
 
@@ -94,106 +94,150 @@ def _needed(nodes: list, targets: dict, leaf_ids: set) -> set:
 _by_seq = operator.attrgetter("seq")
 
 
-def _check_versions(node: Function) -> None:
-    """Refuse to run a node whose saved values were changed in place after it was recorded."""
-    vc = node.out_version
-    if vc is not None and vc[0] != 0:
+def check_saved_values(node: Function) -> None:
+    """Refuse to run a node whose saved values are gone: freed by an earlier backward, or changed
+    in place after the node was recorded (an in-place change stamps the tensor's version counter
+    with the tape position of that moment, so a stamp after the node's ``seq`` means the value the
+    node saw is gone)."""
+    if node.released:
+        node.saved_tensors  # raises the "second backward" error
+    counter = node.out_version
+    if counter is not None and counter.version != 0:
         raise RuntimeError(
             f"the output of {node.name()} (shape {node.out_data.shape}), which its backward needs, was modified "
-            f"by an in-place operation ({vc[1]}); use the out-of-place op instead, or clone() the output first."
+            f"by an in-place operation ({counter.last_op}); use the out-of-place op instead, or clone() the output "
+            "first."
         )
-    seq = node.seq
     for t in node.saved:
         if isinstance(t, Tensor):
-            vc = t._vc
-            if vc is not None and vc[3] > seq:
+            counter = t._version_counter
+            if counter is not None and counter.changed_at > node.seq:
                 raise RuntimeError(
                     f"one of the tensors needed by {node.name()} (shape {t.shape}, dtype {t.dtype}) was "
-                    f"modified by an in-place operation ({vc[1]}) after it was saved (it is now at version "
-                    f"{vc[0]}). Use the out-of-place op instead, or clone() it first."
+                    f"modified by an in-place operation ({counter.last_op}) after it was saved (it is now at "
+                    f"version {counter.version}). Use the out-of-place op instead, or clone() it first."
                 )
 
 
-def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, retain_graph: bool,
-                 create_graph: bool, capture: Sequence[Tensor] | None = None) -> dict | None:
-    """The walk.  With ``capture`` given, gradients of those tensors are returned instead of
-    being accumulated into ``.grad`` (that is :func:`minigrad.grad`)."""
-    grads0 = _initial_grads(outputs, grad_outputs)
-    # One table for everything that receives a gradient: nodes and leaf tensors (both hash by
-    # identity).  Nodes leave it when the walk reaches them, so leaves are what remains.
-    grads: dict = {}
-    heap: list = []  # (-seq, node) for nodes holding a gradient not yet propagated
-    for out, g in zip(outputs, grads0):
-        if not out._requires_grad:
-            raise RuntimeError(
-                f"output of shape {out.shape} does not require grad and has no grad_fn: nothing "
-                "recorded it (is it computed under no_grad, or from tensors without requires_grad?)"
-            )
-        target = out if out.grad_fn is None else out.grad_fn
-        prev = grads.get(target)
-        if prev is not None:
-            grads[target] = prev + g
-        else:
-            grads[target] = g
-            if target is not out:
-                heap.append((-target.seq, target))
+def release(node: Function) -> None:
+    """Free what ``node`` saved for its backward (``retain_graph=False``): a later backward
+    through it is an error instead of a wrong result."""
+    node.released = node.rare = True
+    if node.saved:
+        node.saved = ()
+    if node.saves_output:
+        node.out_data = node.out_version = None
 
-    captured_nodes: dict = {}
-    needed = None  # with capture: the only nodes worth running
-    if capture is not None:
+
+class _Walk:
+    """One backward pass: ``grads`` holds, for every node and leaf tensor that has received a
+    gradient, the sum received so far (both hash by identity); ``heap`` the nodes waiting to run,
+    latest first.  A node leaves ``grads`` when it runs, so the leaves are what remains.
+
+    ``owned`` are the sums this walk allocated itself, which it may add to in place;
+    ``handed_out`` the gradients already stored somewhere (``.grad``), which must never alias.
+    With ``mg.grad`` (``capture``), ``needed`` are the only nodes worth running."""
+
+    def __init__(self, retain_graph: bool, create_graph: bool) -> None:
+        self.retain_graph, self.create_graph = retain_graph, create_graph
+        self.grads: dict = {}
+        self.heap: list = []
+        self.owned: dict = {}
+        self.handed_out: set = set()
+        self.captured_nodes: dict = {}
+        self.capture: Sequence[Tensor] | None = None
+        self.needed: set | None = None
+
+    def seed(self, outputs: Sequence[Tensor], seeds: list) -> None:
+        """Start from dL/d(output) for each output."""
+        for out, g in zip(outputs, seeds):
+            if not out._requires_grad:
+                raise RuntimeError(
+                    f"output of shape {out.shape} does not require grad and has no grad_fn: nothing "
+                    "recorded it (is it computed under no_grad, or from tensors without requires_grad?)"
+                )
+            target = out if out.grad_fn is None else out.grad_fn
+            prev = self.grads.get(target)
+            if prev is not None:
+                self.grads[target] = prev + g
+            else:
+                self.grads[target] = g
+                if target is not out:
+                    self.heap.append((-target.seq, target))
+        self.handed_out.update(map(id, seeds))
+        heapify(self.heap)
+
+    def capture_for_grad(self, capture: Sequence[Tensor]) -> None:
+        """``mg.grad``: return the gradients of ``capture`` instead of accumulating into ``.grad``,
+        and run only the nodes on a path to one of them."""
+        self.capture = capture
         for i, t in enumerate(capture):
             if t.grad_fn is not None:
-                captured_nodes[t.grad_fn] = i
-        needed = _needed(_collect([n for _, n in heap]), captured_nodes,
-                         {id(t) for t in capture if t.grad_fn is None})
-        heap = [item for item in heap if item[1] in needed]
-    heapify(heap)
+                self.captured_nodes[t.grad_fn] = i
+        self.needed = _needed(_collect([n for _, n in self.heap]), self.captured_nodes,
+                              {id(t) for t in capture if t.grad_fn is None})
+        self.heap = [item for item in self.heap if item[1] in self.needed]
+        heapify(self.heap)
 
-    handed_out = set(map(id, grads0))  # grads stored in .grad must not alias each other
-    owned: dict = {}  # id -> gradient sums allocated by this walk (safe to update in place)
-    pop = grads.pop
-    last_change = last_inplace_change
-    prev_mode = GradMode.enabled
-    GradMode.enabled = create_graph
-    try:
+    def run(self) -> None:
+        """Pop nodes latest first; each runs once, after every consumer of its output has sent it
+        a gradient, and sends one gradient to each of its inputs."""
+        heap, grads, owned = self.heap, self.grads, self.owned
         while heap:
             node = heappop(heap)[1]
-            g = pop(node)
+            g = grads.pop(node)
             if owned:
                 owned.pop(id(g), None)  # from here on g may be shared: never modify it in place
-            if node.rare or captured_nodes:  # hooks, retain_grad, a freed graph, or mg.grad
-                g = _before_node(node, g, captured_nodes, capture, grads, handed_out)
-            if node.seq < last_change[0]:  # something changed in place since this node was recorded
-                _check_versions(node)
-            in_grads = node.backward(g)
-            if in_grads.__class__ is not tuple:
-                in_grads = (in_grads,)
-            for link, ig in zip(node.next, in_grads):
-                if link is None or ig is None:
-                    continue
-                prev = grads.get(link)
-                if prev is None:
-                    grads[link] = ig
-                    if not isinstance(link, Tensor) and (needed is None or link in needed):
-                        heappush(heap, (-link.seq, link))
-                elif create_graph:
-                    grads[link] = prev + ig
-                elif id(prev) in owned:  # a sum this walk allocated: add in place
-                    prev._data += ig._data
-                else:
-                    total = prev + ig
-                    owned[id(total)] = total  # (the dict also keeps it alive, so ids stay unique)
-                    grads[link] = total
-            if not retain_graph:
-                node.released = node.rare = True
-                if node.saved:
-                    node.saved = ()
-                if node.saves_output:
-                    node.out_data = node.out_version = None
+            if node.rare or self.captured_nodes:  # hooks, retain_grad, a freed graph, or mg.grad
+                g = self.before_node(node, g)
+            if node.seq < tape.last_inplace_change:  # something changed in place since it was recorded
+                check_saved_values(node)
+            input_grads = node.backward(g)
+            if input_grads.__class__ is not tuple:
+                input_grads = (input_grads,)
+            for link, ig in zip(node.next, input_grads):
+                if link is not None and ig is not None:
+                    self.accumulate(link, ig)
+            if not self.retain_graph:
+                release(node)
 
-        if capture is not None:
-            return _captured(grads, captured_nodes, capture)
-        for leaf, g in grads.items():  # only leaf tensors are left
+    def accumulate(self, link: Any, g: Tensor) -> None:
+        """Add ``g`` to what ``link`` (a node or a leaf tensor) has received; a node's first
+        gradient puts it on the heap."""
+        prev = self.grads.get(link)
+        if prev is None:
+            self.grads[link] = g
+            if link.__class__ is not Tensor and not isinstance(link, Tensor) and (
+                    self.needed is None or link in self.needed):
+                heappush(self.heap, (-link.seq, link))
+        elif self.create_graph:
+            self.grads[link] = prev + g  # recorded, so the sum is differentiable too
+        elif id(prev) in self.owned:  # a sum this walk allocated: add in place
+            prev._data += g._data
+        else:
+            total = prev + g
+            self.owned[id(total)] = total  # (the dict also keeps it alive, so ids stay unique)
+            self.grads[link] = total
+
+    def before_node(self, node: Function, g: Tensor) -> Tensor:
+        """The rare per-node work: the freed-graph error, hooks, capture and retain_grad."""
+        if node.released:
+            node.saved_tensors  # raises the "second backward" error
+        if node.hooks:
+            g = _run_hooks(node.hooks, g)
+        if node in self.captured_nodes:
+            self.grads[self.capture[self.captured_nodes[node]]] = g
+        if node.retain is not None and self.capture is None:
+            t = node.retain()
+            if t is not None:
+                t.grad = g if t.grad is None else t.grad + g
+                self.handed_out.add(id(g))
+        return g
+
+    def deposit_on_leaves(self) -> None:
+        """Store what each leaf received in its ``.grad`` (cast to its dtype, hooks run, summed
+        with what ``.grad`` held); never two ``.grad`` sharing memory."""
+        for leaf, g in self.grads.items():  # only leaf tensors are left
             ga = g._data
             dt = leaf._data.dtype
             if ga.dtype is not dt and ga.dtype != dt:  # e.g. a float32 leaf used with float64 tensors
@@ -202,18 +246,40 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, 
             if leaf._hooks:
                 g = _run_hooks(leaf._hooks, g)
                 ga = g._data
-            if create_graph:
+            if self.create_graph:
                 leaf.grad = g if leaf.grad is None else leaf.grad + g
                 continue
             gid = id(g)
-            if gid in handed_out or (ga.base is not None and gid not in owned):
+            if gid in self.handed_out or (ga.base is not None and gid not in self.owned):
                 g = _make(ga.copy(), False, None)  # own memory: users may modify .grad in place
                 gid = id(g)
-            handed_out.add(gid)
+            self.handed_out.add(gid)
             if leaf.grad is None:
                 leaf.grad = g.detach() if g._requires_grad else g
             else:
                 leaf.grad = leaf.grad + g
+
+    def captured(self) -> dict:
+        """``mg.grad``'s result: the captured tensors' gradients."""
+        return _captured(self.grads, self.captured_nodes, self.capture)
+
+
+def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, retain_graph: bool,
+                 create_graph: bool, capture: Sequence[Tensor] | None = None) -> dict | None:
+    """The walk (the same steps as :func:`minigrad.autograd.reference.backward_reference`, plus the
+    bookkeeping that makes it fast and safe).  With ``capture`` given, gradients of those tensors
+    are returned instead of being accumulated into ``.grad`` (that is :func:`minigrad.grad`)."""
+    walk = _Walk(retain_graph, create_graph)
+    walk.seed(outputs, _initial_grads(outputs, grad_outputs))
+    if capture is not None:
+        walk.capture_for_grad(capture)
+    prev_mode = GradMode.enabled
+    GradMode.enabled = create_graph  # backward formulas are recorded only for higher-order gradients
+    try:
+        walk.run()
+        if capture is not None:
+            return walk.captured()
+        walk.deposit_on_leaves()
     finally:
         GradMode.enabled = prev_mode
     return None
@@ -224,23 +290,6 @@ def _run_hooks(hooks: list, g: Tensor) -> Tensor:
         r = hook(g)
         if r is not None:
             g = r
-    return g
-
-
-def _before_node(node: Function, g: Tensor, captured_nodes: dict, capture: Any, grads: dict,
-                 handed_out: set) -> Tensor:
-    """The rare per-node work: the freed-graph error, hooks, capture and retain_grad."""
-    if node.released:
-        node.saved_tensors  # raises the "second backward" error
-    if node.hooks:
-        g = _run_hooks(node.hooks, g)
-    if node in captured_nodes:
-        grads[capture[captured_nodes[node]]] = g
-    if node.retain is not None and capture is None:
-        t = node.retain()
-        if t is not None:
-            t.grad = g if t.grad is None else t.grad + g
-            handed_out.add(id(g))
     return g
 
 

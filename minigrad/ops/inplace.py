@@ -15,23 +15,21 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .._device import array_module, is_read_only
-from ..autograd.function import _tape_position, last_inplace_change
+from ..autograd.function import tape
 from ..autograd.grad_mode import GradMode
-from ..tensor import Tensor, _make
+from ..tensor import Tensor, _make, version_counter
 from ._util import data_of
 
 
 def _bump_all(ts: Any, op: str) -> None:
     """Record that ``op`` changed the tensors ``ts`` in place: each one's version goes up, and all
     are stamped with the tape position of this moment (nodes recorded before saw the old values)."""
-    stamp = last_inplace_change[0] = next(_tape_position)
+    stamp = tape.last_inplace_change = next(tape.positions)
     for t in ts:
-        vc = t._vc
-        if vc is None:
-            vc = t._shared_version()
-        vc[0] += 1
-        vc[1] = op
-        vc[3] = stamp
+        counter = version_counter(t)
+        counter.version += 1
+        counter.last_op = op
+        counter.changed_at = stamp
 
 
 def _bump(t: Tensor, op: str) -> None:
@@ -42,21 +40,21 @@ def _bump(t: Tensor, op: str) -> None:
 def _apply_inplace(t: Tensor, op: str, out_of_place: Callable[[Tensor], Tensor],
                    in_place: Callable[[Any], None], operand: Any = None) -> Tensor:
     recording = GradMode.enabled and (t._requires_grad or (isinstance(operand, Tensor) and operand._requires_grad))
-    vc = t._vc
+    counter = t._version_counter
     if recording:
         if t.grad_fn is None and t._requires_grad:
             raise RuntimeError(
                 f"{op}: a leaf tensor that requires grad (shape {t.shape}) is being used in an in-place "
                 "operation; do it under mg.no_grad(), or use the out-of-place op"
             )
-        if vc is not None and vc[2] > 1:
+        if counter is not None and counter.sharers > 1:
             raise RuntimeError(
                 f"{op}: this tensor (shape {t.shape}) shares memory with another tensor (it is a view, or has "
                 "views or detached copies); changing it in place while gradients are recorded is not supported, "
                 "because the other tensor's history would not follow. Use the out-of-place op, or clone() first."
             )
         old = _make(t._data, t._requires_grad, t.grad_fn)  # the value before, with its history
-        if vc is not None and t.grad_fn is not None and t.grad_fn.out_version is vc:
+        if counter is not None and t.grad_fn is not None and t.grad_fn.out_version is counter:
             t.grad_fn.out_version = None  # its node keeps the old array, which stays unchanged
         new = out_of_place(old)
         if new._data.dtype != t._data.dtype:

@@ -7,8 +7,8 @@ at its result, and the gradient it sends to each input (shape, first values, nor
 running totals where gradients add up).  A little script highlights those vertices and
 edges as you step.  No network access is needed.
 
-The steps come from walking the tape the way the engine does (decreasing ``seq``,
-gradients summed per node), calling each node's own ``backward``, with grad mode off.
+The steps are recorded from the reference walk (:func:`minigrad.autograd.backward_reference`:
+decreasing ``seq``, gradients summed per node, each node's own ``backward``, grad mode off).
 Nothing is accumulated into ``.grad`` and nothing is freed, so ``loss.backward()`` still
 works afterwards.  Gradient hooks are not run.
 """
@@ -21,10 +21,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..autograd.engine import _check_versions
-from ..autograd.grad_mode import no_grad
-from ..ops.conversion import ones_like_array
-from ..tensor import Tensor, _make
+from ..autograd.reference import backward_reference
+from ..creation import ones_like
+from ..tensor import Tensor
 from .dot import to_dot
 from .graph import Graph, _collect, build_graph
 from .layout import layered_svg
@@ -36,7 +35,8 @@ __all__ = ["backward_steps", "backward_viewer"]
 
 
 def _walk(loss: Tensor, gradient: Any) -> list:
-    """[(node, incoming gradient, [(input position, link, sent gradient, running total, count)])]."""
+    """[(node, incoming gradient, [(input position, link, sent gradient, running total, count)])],
+    recorded from the reference walk (:func:`minigrad.autograd.backward_reference`)."""
     if not isinstance(loss, Tensor):
         raise TypeError(f"backward_viewer: expected a Tensor, got {type(loss).__name__}")
     if loss.grad_fn is None:
@@ -46,41 +46,33 @@ def _walk(loss: Tensor, gradient: Any) -> list:
         if loss.numel() != 1:
             raise ValueError(f"backward_viewer: the output has shape {loss.shape}; pass gradient= (dL/d output, "
                              "same shape) or reduce it to a scalar first")
-        g0 = _make(ones_like_array(loss._data), False, None)
+        g0 = ones_like(loss)
     else:
         g0 = gradient if isinstance(gradient, Tensor) else Tensor(gradient, dtype=loss.dtype, device=loss.device)
         if g0.shape != loss.shape:
             raise ValueError(f"backward_viewer: gradient has shape {g0.shape} but the output has shape {loss.shape}")
-    pending: dict = {loss.grad_fn: g0}
     totals: dict = {}  # id(link) -> [running total, count]
     events = []
-    with no_grad():
-        for node in reversed(_collect([loss])):  # decreasing seq: every consumer before its producer
-            g = pending.pop(node, None)
-            if g is None:
+
+    def record(node: Any, g: Tensor, sent: tuple) -> None:
+        sends = []
+        for i, (link, ig) in enumerate(zip(node.next, sent)):
+            if link is None or ig is None:
                 continue
-            if node.released:
-                raise RuntimeError("backward_viewer: backward() already ran through this graph and freed it; "
-                                   "call backward_viewer(loss) before loss.backward(), or pass "
-                                   "retain_graph=True to backward()")
-            _check_versions(node)  # the engine's own check: values changed in place would mislead
-            grads = node.backward(g)
-            if not isinstance(grads, tuple):
-                grads = (grads,)
-            sends = []
-            for i, (link, ig) in enumerate(zip(node.next, grads)):
-                if link is None or ig is None:
-                    continue
-                entry = totals.get(id(link))
-                if entry is None:
-                    entry = totals[id(link)] = [ig, 0, link]
-                else:
-                    entry[0] = entry[0] + ig
-                entry[1] += 1
-                if not isinstance(link, Tensor):
-                    pending[link] = entry[0]
-                sends.append((i, link, ig, entry[0], entry[1]))
-            events.append((node, g, sends))
+            entry = totals.setdefault(id(link), [None, 0, link])  # (the link keeps its id taken)
+            entry[0] = ig if entry[0] is None else entry[0] + ig
+            entry[1] += 1
+            sends.append((i, link, ig, entry[0], entry[1]))
+        events.append((node, g, sends))
+
+    try:
+        backward_reference(loss, g0, on_step=record)
+    except RuntimeError as e:
+        if "second time" in str(e):
+            raise RuntimeError("backward_viewer: backward() already ran through this graph and freed it; "
+                               "call backward_viewer(loss) before loss.backward(), or pass "
+                               "retain_graph=True to backward()") from None
+        raise
     return events
 
 
