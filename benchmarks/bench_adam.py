@@ -4,15 +4,17 @@ or over the tensors given with ``--shapes``.
 Compared in one process, interleaved, single-threaded, medians of per-step time:
   numpy     a hand-written NumPy Adam (the textbook update, temporaries allowed): the floor
   torch     torch.optim.Adam(foreach=True), PyTorch CPU (skipped if not installed)
-  minigrad  mg.optim.Adam
+  minigrad  mg.optim.Adam (its fast form on the CPU, adam_update_chunked)
   minigrad@N  the same with ``--whole-bytes N``: parameters up to N bytes updated whole, larger
-            ones in 256 KiB chunks (minigrad's default N is 4 MiB, see minigrad/optim/optimizer.py;
-            0 chunks every parameter, a huge N none)
+            ones in 256 KiB chunks (minigrad's default N is ``_WHOLE_BYTES`` in
+            minigrad/optim/optimizer.py; 0 chunks every parameter, a huge N none)
+  minigrad-plain  with ``--plain``: mg.optim.Adam with ``update_form = "plain"``, the update rule
+            adam_update as the paper writes it (a temporary per array operation)
 Only the optimizer step is timed: gradients are fixed random tensors set once.  The
 parameters drift a little every step on both sides, which does not change the cost.
 
 Run:  python benchmarks/bench_adam.py [--rounds 30] [--repeat 10] [--amsgrad] [--weight-decay 0.01]
-                                      [--shapes 100x784,100,10x100,10] [--whole-bytes 0]
+                                      [--shapes 100x784,100,10x100,10] [--whole-bytes 0] [--plain]
 """
 from __future__ import annotations
 
@@ -37,9 +39,10 @@ def make_arrays(shapes: list = SHAPES, seed: int = 0) -> tuple:
     return params, grads
 
 
-def make_minigrad(kwargs: dict, shapes: list = SHAPES, whole_bytes: int | None = None):
+def make_minigrad(kwargs: dict, shapes: list = SHAPES, whole_bytes: int | None = None, update_form: str = "fast"):
     """minigrad's Adam step; with ``whole_bytes``, parameters up to that size are updated whole
-    and larger ones in cache-sized chunks, instead of minigrad's ``_WHOLE_BYTES``."""
+    and larger ones in cache-sized chunks, instead of minigrad's ``_WHOLE_BYTES``;
+    ``update_form="plain"`` runs the plain update rule instead of the fast forms."""
     import minigrad as mg
     from minigrad.optim import optimizer
 
@@ -48,6 +51,7 @@ def make_minigrad(kwargs: dict, shapes: list = SHAPES, whole_bytes: int | None =
     for p, g in zip(ps, grads):
         p.grad = mg.tensor(g)
     opt = mg.optim.Adam(ps, lr=1e-3, **kwargs)
+    opt.update_form = update_form
     if whole_bytes is None:
         return opt.step, ps
     default = optimizer._WHOLE_BYTES
@@ -108,6 +112,7 @@ def main() -> None:
                    help="comma-separated parameter shapes, e.g. 100x784,100,10x100,10 (784-100-10 MLP)")
     p.add_argument("--whole-bytes", type=int, help="also time minigrad updating parameters up to this many bytes "
                    "whole (0: every parameter in chunks)")
+    p.add_argument("--plain", action="store_true", help="also time the plain update rule (update_form='plain')")
     args = p.parse_args()
     kwargs = dict(amsgrad=args.amsgrad, weight_decay=args.weight_decay)
     shapes = args.shapes
@@ -117,6 +122,8 @@ def main() -> None:
     other = f"minigrad@{args.whole_bytes}"
     if args.whole_bytes is not None:
         contenders[other] = make_minigrad(kwargs, shapes, whole_bytes=args.whole_bytes)[0]
+    if args.plain:
+        contenders["minigrad-plain"] = make_minigrad(kwargs, shapes, update_form="plain")[0]
     torch = try_torch()
     if torch is not None:
         step_t, ps_t = make_torch(torch, kwargs, shapes)
@@ -128,6 +135,8 @@ def main() -> None:
         print(f"{name:20s} {t * 1e3:8.3f} ms/step  {n / t / 1e6:8.1f} Mparam/s  {t / med['numpy']:5.2f}x numpy")
     if args.whole_bytes is not None:
         print(f"minigrad / {other} = {med['minigrad'] / med[other]:.2f}")
+    if args.plain:
+        print(f"minigrad / minigrad-plain = {med['minigrad'] / med['minigrad-plain']:.2f}")
     if torch is not None:
         print(f"minigrad / torch = {med['minigrad'] / med['torch']:.2f}")
         # same number of steps on both sides from the same start: the parameters must agree

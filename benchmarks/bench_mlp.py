@@ -119,24 +119,13 @@ def make_minigrad(batch: int):
     model.load_state_dict({k: w for k, w in zip(model.state_dict(), make_weights())})
     params = list(model.parameters())
     xt, tt = mg.tensor(x), mg.tensor(t)
-    try:
-        opt = mg.optim.SGD(params, lr=LR)
-    except AttributeError:  # before the optim package exists: the same update by hand
-        opt = None
-
-    def sgd() -> None:
-        with mg.no_grad():
-            for p in params:
-                p.sub_(p.grad, alpha=LR)
+    opt = mg.optim.SGD(params, lr=LR)
 
     def step() -> float:
-        if opt is not None:
-            opt.zero_grad(set_to_none=True)
-        else:
-            model.zero_grad(set_to_none=True)
+        opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(xt), tt)
         loss.backward()
-        opt.step() if opt is not None else sgd()
+        opt.step()
         return loss
 
     return step

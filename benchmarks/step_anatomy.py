@@ -19,7 +19,7 @@ count, for a sampling profiler, e.g.
 
 Run:  python benchmarks/step_anatomy.py [--batch 64] [--rounds 21] [--repeat 20] [--bytecodes]
                                         [--loop NAME [--seconds 12] [--warmup 3]]
-(docs/performance.md, "Sixth session" and "Seventh session", has the figures.)
+(docs/performance.md, "Where the step time goes", has the figures and what they say.)
 """
 from __future__ import annotations
 
@@ -39,7 +39,9 @@ import bench_mlp
 
 
 def make_arrays(batch: int):
-    """minigrad's array calls for one step (as of the sixth session), nothing else."""
+    """The NumPy calls minigrad's step makes (in linear, relu, cross_entropy and SGD), in its order,
+    with no autograd around them.  When those change, change this too: check_agreement compares
+    only the losses, not the calls."""
     x, t = bench_mlp.make_data(batch)
     ws = bench_mlp.make_weights()
     dt = np.float32

@@ -1,11 +1,11 @@
 """Run N training steps of bench_mlp's NumPy floor or minigrad, for counting instructions.
 
 Timings on shared machines swing by tens of percent; instruction counts do not.  Count a run of
-20 steps and one of 220 under valgrind and divide the difference by 200 (start-up cancels out):
+20 steps and one of 120 under valgrind and divide the difference by 100 (start-up cancels out):
 
     PY=$(python -c "import sys; print(sys.executable)")   # the interpreter itself, not a wrapper script
     valgrind --tool=callgrind --callgrind-out-file=/dev/null $PY benchmarks/step_instructions.py minigrad 4 20
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null $PY benchmarks/step_instructions.py minigrad 4 220
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null $PY benchmarks/step_instructions.py minigrad 4 120
 
 ("Collected" in valgrind's summary is the count.)  Below 8 samples per batch the network shrinks
 to 8-6-3, so the count is almost all per-call bookkeeping; from 8 up it is the 784-100-10 MLP.

@@ -114,8 +114,8 @@ def cached_ones(shape: tuple, like: Any) -> Any:
     (shape, dtype, device) and shared by every caller, so it is only ever read (NumPy's copy is
     marked read-only; CuPy has no such flag).  Used for the seed gradient dL/dL = 1 and for sums
     written as matrix products: Σ_n y_n = 1ᵀY (``ones @ y``) and row sums Y·1 (``y @ ones``),
-    which a BLAS matrix-vector product computes 1.7-3.5x faster than NumPy's ``sum(axis=…)`` at the
-    sizes of a small network's step (its per-call setup dominates there)."""
+    which a BLAS matrix-vector product computes faster than NumPy's ``sum(axis=…)`` at the sizes
+    of a small network's step, where the sum's per-call setup dominates (docs/performance.md)."""
     key = (shape, like.dtype, -1 if like.__class__ is HostArray else like.device.id)
     ones = _ONES.get(key)
     if ones is None:

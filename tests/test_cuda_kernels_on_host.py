@@ -1,16 +1,22 @@
 """The fused CUDA kernels of ops (ReLU), dropout and cross_entropy, checked without a GPU: their
 bodies run as host C++ (tests/_host_kernels.py) on NumPy arrays and must reproduce the CPU
-path, values and gradients.  The same code runs on a GPU in test_cuda.py where one exists."""
+path and the plain composed forms (``dropout_reference``, ``cross_entropy_reference``): values,
+gradients and second derivatives.  The same code runs on a GPU in test_cuda.py where one exists."""
 from __future__ import annotations
 
 import importlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.nn.functional._cuda_cross_entropy import CudaCrossEntropy
+from minigrad.nn.functional.cross_entropy import cross_entropy_reference
+from minigrad.nn.functional.dropout import dropout_reference
 from minigrad.ops import _cuda_kernels
+from minigrad.testing import strategies as mst
 
 from _host_kernels import CXX, kernels_on_host
 
@@ -78,6 +84,12 @@ def test_dropout_kernel_matches_the_cpu_path(host_cupy, monkeypatch, p):
     kept = g_cpu != 0
     assert kept.any() and (~kept).any()
     np.testing.assert_allclose(g_cpu[kept], 2.0 / (1.0 - p))
+    mg.manual_seed(3)  # the plain form, x·keep/(1-p), with the same draws
+    x = mg.tensor(np.linspace(-1.0, 1.0, 40).reshape(5, 8), requires_grad=True)
+    y = dropout_reference(x, p)
+    y.backward(mg.tensor(np.full((5, 8), 2.0)))
+    np.testing.assert_allclose(y_k, y.detach().numpy(), rtol=1e-15)
+    np.testing.assert_allclose(g_k, x.grad.numpy(), rtol=1e-15)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -125,3 +137,49 @@ def test_cross_entropy_kernel_create_graph_matches_cpu(host_cupy):
     (g_cpu, h_cpu), (g_k, h_k) = hvp(False), hvp(True)
     np.testing.assert_allclose(g_k, g_cpu, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(h_k, h_cpu, rtol=1e-10, atol=1e-14)
+
+
+def _derivatives(f, x, seed=0):
+    """f(x), dL/dx by the kernel backward, dL/dx recorded (create_graph), and d/dx <dL/dx, u>,
+    for L = Σ c ⊙ f(x)² (c, u fixed random)."""
+    rng = np.random.default_rng(seed)
+    value = f(x)
+    c = mg.tensor(rng.uniform(0.5, 1.5, value.shape))
+
+    def loss():
+        y = f(x)
+        return (c * y * y).sum()
+
+    (first,) = mg.grad(loss(), x)
+    (recorded,) = mg.grad(loss(), x, create_graph=True)
+    (second,) = mg.grad((recorded * mg.tensor(rng.standard_normal(x.shape))).sum(), x)
+    return [np.asarray(t.detach().numpy()) for t in (value, first, recorded, second)]
+
+
+LOGITS = st.one_of(mst.floats(-20, 20), st.sampled_from([1e4, -1e4, 1e3, -1e3, 710.0, -745.0]))
+
+
+@st.composite
+def _kernel_cases(draw):
+    c = draw(st.integers(1, 5))
+    x = draw(mst.arrays((draw(st.integers(0, 5)), c), np.float64, LOGITS))
+    ignore_index = draw(st.sampled_from([-100, 0, c - 1]))
+    t = draw(mst.arrays((len(x),), np.int64, st.sampled_from(list(range(c)) + [ignore_index])))
+    return x, t, ignore_index, draw(st.sampled_from(["mean", "sum", "none"]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=_kernel_cases())
+def test_cross_entropy_kernels_match_the_reference(host_cupy, case):
+    """Both kernels (forward; backward when it is not recorded) and the recorded backward of
+    CudaCrossEntropy against cross_entropy_reference: batch 1 and empty batches, ignored rows,
+    every reduction, logits whose exponentials overflow."""
+    x, t, ignore_index, reduction = case
+    with np.errstate(invalid="ignore", divide="ignore"):  # an empty or all-ignored 'mean' is 0/0
+        fused = _derivatives(lambda a: CudaCrossEntropy.apply(a, t, ignore_index, reduction),
+                             mg.tensor(x, requires_grad=True))
+        reference = _derivatives(lambda a: cross_entropy_reference(a, mg.tensor(t), ignore_index=ignore_index,
+                                                                   reduction=reduction),
+                                 mg.tensor(x, requires_grad=True))
+    for name, got, want in zip(("value", "gradient", "recorded gradient", "second derivative"), fused, reference):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9, err_msg=name)

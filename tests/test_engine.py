@@ -761,3 +761,87 @@ def test_grad_wrt_leaf_applies_hooks_of_the_path():
     h.register_hook(lambda g: g * 10)
     (g,) = mg.grad((h * 3).sum(), x)
     np.testing.assert_allclose(host(g), [30.0, 30.0])
+
+
+# -- scalar expression graphs, as in the smallest autograd engines ---------------------------------
+# Each graph is one function run twice: on minigrad tensors and on PyTorch's (when installed);
+# without PyTorch the expected numbers are the ones worked out by hand in the comments.
+
+
+def _sanity_graph(x):
+    u = 3 * x - 1 + x              # 4x - 1                        = -13 at x = -3
+    v = u.relu() + u * x           # 0 + (4x - 1)x   (u < 0)       = 39
+    w = (u * u).relu()             # (4x - 1)²                     = 169
+    return w + v + v * x           # w + v(1 + x)                  = 169 + 39·(-2) = 91
+
+
+def _accumulating_graph(a, b):
+    c = a - b
+    d = a * b + b ** 2
+    c += c * 2 + 1                 # c = 3(a - b) + 1
+    c += 2 + c - b                 # c = 2c + 2 - b = 6a - 7b + 4            = -29 at (a, b) = (-2, 3)
+    d += d * 3 + (a - b).relu()    # d = 4(ab + b²)   (a - b < 0)
+    d += 0.5 * d + (b - a).relu()  # d = 6(ab + b²) + b - a                  = 23
+    e = c * d - d                  # e = d(c - 1)                            = -690
+    f = e ** 2
+    g = f / 4.0
+    g += 8.0 / f                   # g = e²/4 + 8/e²
+    return g
+
+
+def _scalar(lib, value):
+    return lib.tensor(value, dtype=lib.float64, requires_grad=True)
+
+
+def test_scalar_graph_values_and_gradient():
+    x = _scalar(mg, -3.0)
+    y = _sanity_graph(x)
+    y.backward()
+    # dy/dx = w' + v'(1 + x) + v with u' = 4, v' = u + 4x = -25, w' = 8u = -104:  -104 + 50 + 39
+    want_y, want_grad = 91.0, -15.0
+    torch = _import_torch()
+    if torch is not None:
+        xt = _scalar(torch, -3.0)
+        yt = _sanity_graph(xt)
+        yt.backward()
+        want_y, want_grad = yt.item(), xt.grad.item()
+    assert y.item() == pytest.approx(want_y, rel=1e-12)
+    assert x.grad.item() == pytest.approx(want_grad, rel=1e-12)
+
+
+def test_scalar_graph_with_in_place_accumulation():
+    """``d += d * 3``: the product saved nothing of d (only the constant's gradient would read
+    d), so changing d in place afterwards is valid, as in PyTorch."""
+    a, b = _scalar(mg, -2.0), _scalar(mg, 3.0)
+    g = _accumulating_graph(a, b)
+    g.backward()
+    # By hand: c = 6a - 7b + 4, d = 6ab + 6b² + b - a, e = d(c - 1), g = e²/4 + 8/e²;
+    # de/da = (6b - 1)(c - 1) + 6d = 17·(-30) + 138 = -372, de/db = (6a + 12b + 1)(c - 1) - 7d = -911,
+    # dg/de = e/2 - 16/e³.
+    e = -690.0
+    dg_de = e / 2 - 16 / e ** 3
+    want = (e ** 2 / 4 + 8 / e ** 2, dg_de * -372, dg_de * -911)
+    torch = _import_torch()
+    if torch is not None:
+        at, bt = _scalar(torch, -2.0), _scalar(torch, 3.0)
+        gt = _accumulating_graph(at, bt)
+        gt.backward()
+        want = (gt.item(), at.grad.item(), bt.grad.item())
+    got = (g.item(), a.grad.item(), b.grad.item())
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_product_then_in_place_sum_of_itself():
+    a, b = _scalar(mg, -4.0), _scalar(mg, 2.0)
+    d = a * b
+    d += d * 2  # d = 3ab
+    d.backward()
+    assert (a.grad.item(), b.grad.item()) == (6.0, -12.0)  # (3b, 3a)
+
+
+def _import_torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch

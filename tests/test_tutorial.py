@@ -315,7 +315,7 @@ def _constant_saved_then_changed(lib, x):
 
 def _sigmoid_output_saved_by_mul_then_changed(lib, x):
     y = x.sigmoid()
-    z = y * 3
+    z = y * lib.tensor([3.0, 3.0], requires_grad=True)  # saves y: d/dw reads it
     y.mul_(2)
     return z + y
 

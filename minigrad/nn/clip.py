@@ -1,5 +1,6 @@
-"""Gradient clipping, in place on ``p.grad`` (to be exposed as ``mg.nn.utils.clip_grad_norm_`` /
-``clip_grad_value_``).
+"""Gradient clipping, in place on ``p.grad``: ``mg.nn.utils.clip_grad_norm_`` /
+``clip_grad_value_`` (PyTorch's names), also available as ``mg.optim.clip_grad_norm_`` /
+``clip_grad_value_``.
 
 ``clip_grad_norm_`` rescales all gradients together, so the update direction is kept and
 only its length is capped:

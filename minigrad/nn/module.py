@@ -8,6 +8,10 @@ A module owns three kinds of named state, registered by attribute assignment:
 * sub-modules: assigning a Module nests it, and every recursive method
   (``parameters``, ``state_dict``, ``train``, ``to``...) walks into it.
 
+Calling a module, ``m(x)``, runs ``m.forward(x)`` between its forward hooks, if it has any
+(``register_forward_pre_hook``, ``register_forward_hook``): functions that see, and may
+replace, the arguments going in and the output coming out, as PyTorch's do.
+
 Registered values also live in the instance ``__dict__``, so reading ``self.weight``
 in ``forward`` is a plain attribute lookup: Module defines no ``__getattr__``, which keeps
 the interpreter's fast path for attribute reads on modules.
@@ -16,7 +20,10 @@ the same names PyTorch uses for the same architecture.
 """
 from __future__ import annotations
 
+import warnings
+import weakref
 from collections import OrderedDict
+from types import MappingProxyType
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 from .. import _device
@@ -41,10 +48,15 @@ class IncompatibleKeys(NamedTuple):
 class Module:
     """Base class: subclass it, create layers in ``__init__``, compute in ``forward``.
 
-    Calling the module (``m(x)``) runs ``forward(x)``.
+    Calling the module (``m(x)``) runs ``forward(x)``, with the module's forward hooks
+    around it.
     """
 
     training: bool
+    # Empty, read-only hook tables for an instance whose __init__ skipped Module.__init__
+    # (which gives each module its own); registering a hook on it is then a clear error.
+    _forward_pre_hooks: Mapping = MappingProxyType({})
+    _forward_hooks: Mapping = MappingProxyType({})
 
     def __init__(self) -> None:
         d = self.__dict__
@@ -53,25 +65,82 @@ class Module:
         d["_buffers"] = OrderedDict()
         d["_non_persistent"] = set()
         d["_modules"] = OrderedDict()
+        d["_forward_pre_hooks"] = OrderedDict()  # handle id -> _Hook, in calling order
+        d["_forward_hooks"] = OrderedDict()
 
     # -- computing -------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no forward(); subclasses of Module must define it")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """``m(x)``: run the forward pre-hooks, ``forward``, then the forward hooks.
+
+        A module without hooks (the usual case) just calls ``self.forward(*args, **kwargs)``,
+        so a ``forward`` assigned on an instance is the one that runs."""
+        if self._forward_pre_hooks or self._forward_hooks or _global_forward_pre_hooks or _global_forward_hooks:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
-    # Calling a module is calling its forward.  A subclass that defines ``forward`` (and
-    # inherits a ``__call__`` that only dispatches to forward) gets ``__call__ = forward`` itself,
-    # so ``m(x)`` costs one Python call instead of two -- in a small MLP the wrapper cost as much
-    # as an op.  A hand-written ``__call__`` anywhere above it is kept.
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "__call__" in cls.__dict__ or "forward" not in cls.__dict__:
-            return
-        parent = super(cls, cls)
-        if parent.__call__ is Module.__call__ or parent.__call__ is parent.forward:
-            cls.__call__ = cls.__dict__["forward"]
+    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        """``__call__`` with hooks, in PyTorch's order: hooks registered for every module
+        (``register_module_forward_*hook``) before this module's own, each group in
+        registration order (``prepend=True`` puts a hook first in its group).
+
+        A pre-hook may return new positional arguments (a non-tuple is taken as the only
+        one), or with ``with_kwargs`` a pair ``(args, kwargs)``; a forward hook may return a
+        new output, which the next hook sees.  An exception from a hook or from ``forward``
+        propagates; on its way out, forward hooks registered with ``always_call=True`` that
+        have not run yet are called with the output so far (None if ``forward`` did not
+        return), and an exception they raise then becomes a warning."""
+        output = None
+        done = set()  # ids of always_call hooks that have run
+        try:
+            for hook in (*_global_forward_pre_hooks.values(), *self._forward_pre_hooks.values()):
+                args, kwargs = hook.run_before(self, args, kwargs)
+            output = self.forward(*args, **kwargs)
+            for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
+                if hook.always_call:
+                    done.add(hook_id)
+                output = hook.run_after(self, args, kwargs, output)
+            return output
+        except Exception:
+            for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
+                if hook.always_call and hook_id not in done:
+                    try:
+                        output = hook.run_after(self, args, kwargs, output)
+                    except Exception as e:
+                        warnings.warn(f"a forward hook of {type(self).__name__} registered with always_call=True "
+                                      f"raised {type(e).__name__}: {e} while another error was propagating; "
+                                      "it is ignored", stacklevel=3)
+            raise
+
+    # -- hooks -----------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> "RemovableHandle":
+        """Call ``hook(module, args)`` before each ``forward`` (``hook(module, args, kwargs)`` with
+        ``with_kwargs``).  Returning None keeps the arguments; returning a value replaces them
+        (see ``_call_with_hooks``).  ``prepend`` runs it before this module's other pre-hooks.
+        Returns a handle whose ``remove()`` unregisters it.  Hooks are not part of ``state_dict``."""
+        table = self._hook_table("_forward_pre_hooks", "register_forward_pre_hook")
+        return _add_hook(table, hook, prepend, with_kwargs, False, "register_forward_pre_hook")
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> "RemovableHandle":
+        """Call ``hook(module, args, output)`` after each ``forward`` (``hook(module, args, kwargs,
+        output)`` with ``with_kwargs``); ``args`` are the ones ``forward`` received, after the
+        pre-hooks.  Returning None keeps the output; returning a value replaces it.  ``prepend``
+        runs it before this module's other forward hooks; ``always_call`` runs it also when a
+        hook or ``forward`` raises.  Returns a handle whose ``remove()`` unregisters it."""
+        table = self._hook_table("_forward_hooks", "register_forward_hook")
+        return _add_hook(table, hook, prepend, with_kwargs, always_call, "register_forward_hook")
+
+    def _hook_table(self, name: str, where: str) -> OrderedDict:
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise AttributeError(f"{where}: {type(self).__name__} has no hook tables because Module.__init__() "
+                                 f"was not called; call super().__init__() first in {type(self).__name__}.__init__"
+                                 ) from None
 
     # -- registration ------------------------------------------------------------
     def _registries(self, name: str) -> dict:
@@ -125,9 +194,6 @@ class Module:
             d["_buffers"][name] = value
             d[name] = value
         else:
-            if name == "forward" and type(self).__call__ is type(self).forward:
-                # m(x) must now find the instance's forward: switch to a subclass that looks it up.
-                object.__setattr__(self, "__class__", _instance_forward_class(type(self)))
             object.__setattr__(self, name, value)
 
     def _forget(self, name: str) -> None:
@@ -439,17 +505,82 @@ class Module:
         return type(self).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
-_instance_forward_classes: dict = {}
+class _Hook(NamedTuple):
+    """A registered forward (pre-)hook and how to call it."""
+
+    fn: Callable[..., Any]
+    with_kwargs: bool
+    always_call: bool
+
+    def run_before(self, module: Module, args: tuple, kwargs: dict) -> tuple:
+        """Call a pre-hook; returns the (args, kwargs) that ``forward`` will receive."""
+        if self.with_kwargs:
+            result = self.fn(module, args, kwargs)
+            if result is None:
+                return args, kwargs
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise RuntimeError(f"a forward pre-hook registered with_kwargs=True must return None or a tuple "
+                                   f"(new_args, new_kwargs), got {type(result).__name__}")
+            return result
+        result = self.fn(module, args)
+        if result is None:
+            return args, kwargs
+        return (result if isinstance(result, tuple) else (result,)), kwargs
+
+    def run_after(self, module: Module, args: tuple, kwargs: dict, output: Any) -> Any:
+        """Call a forward hook; returns the output, replaced if the hook returned a value."""
+        result = self.fn(module, args, kwargs, output) if self.with_kwargs else self.fn(module, args, output)
+        return output if result is None else result
 
 
-def _instance_forward_class(cls: type) -> type:
-    """``cls`` with a ``__call__`` that reads ``self.forward`` (for a forward assigned on an instance)."""
-    sub = _instance_forward_classes.get(cls)
-    if sub is None:
-        def __call__(self: Module, *args: Any, **kwargs: Any) -> Any:
-            return self.forward(*args, **kwargs)
+class RemovableHandle:
+    """What ``register_forward_pre_hook`` and ``register_forward_hook`` return:
+    ``handle.remove()`` unregisters the hook (again is harmless), and ``with handle:``
+    removes it when the block ends.  ``handle.id`` is the hook's key in its table."""
 
-        sub = type(cls.__name__, (cls,), {"__call__": __call__, "__module__": cls.__module__,
-                                          "__qualname__": cls.__qualname__})
-        _instance_forward_classes[cls] = sub
-    return sub
+    _next_id = 0
+
+    def __init__(self, hooks: OrderedDict) -> None:
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+        self._hooks = weakref.ref(hooks)  # a handle does not keep its module's hook table alive
+
+    def remove(self) -> None:
+        hooks = self._hooks()
+        if hooks is not None:
+            hooks.pop(self.id, None)
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+def _add_hook(table: OrderedDict, hook: Any, prepend: bool, with_kwargs: bool, always_call: bool,
+              where: str) -> RemovableHandle:
+    if not callable(hook):
+        raise TypeError(f"{where}: the hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(table)
+    table[handle.id] = _Hook(hook, bool(with_kwargs), bool(always_call))
+    if prepend:
+        table.move_to_end(handle.id, last=False)
+    return handle
+
+
+# Hooks that run on every module's call, before the module's own.
+_global_forward_pre_hooks: "OrderedDict[int, _Hook]" = OrderedDict()
+_global_forward_hooks: "OrderedDict[int, _Hook]" = OrderedDict()
+
+
+def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Call ``hook(module, args)`` before the ``forward`` of every module (as
+    ``Module.register_forward_pre_hook``, ahead of each module's own pre-hooks)."""
+    return _add_hook(_global_forward_pre_hooks, hook, False, False, False, "register_module_forward_pre_hook")
+
+
+def register_module_forward_hook(hook: Callable[..., Any], *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """Call ``hook(module, args, output)`` after the ``forward`` of every module (as
+    ``Module.register_forward_hook``, ahead of each module's own forward hooks)."""
+    return _add_hook(_global_forward_hooks, hook, False, with_kwargs, always_call, "register_module_forward_hook")

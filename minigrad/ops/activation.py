@@ -2,6 +2,19 @@
 
 sigmoid(x) = 1 / (1 + e⁻ˣ) is evaluated as e^{-|x|}-based branches; softplus as
 max(x, 0) + log1p(e^{-|x|}); softmax / log_softmax subtract the row maximum first.
+
+Each op here computes its forward on arrays and writes its derivative by hand (some as one
+fused backward op: ``MaskGrad``, ``SigmoidGrad``, ``TanhGrad``).  Beside each one is its
+*reference*: the same function composed from differentiable primitives, the way it is written
+on paper, whose derivative autograd finds by itself.  The tests check that both agree in
+value, gradient and second derivative:
+
+* :func:`relu_reference`, :func:`leaky_relu_reference`, :func:`sigmoid_reference`,
+  :func:`tanh_reference`, :func:`softplus_reference`, :func:`gelu_reference`,
+  :func:`softmax_reference`, :func:`log_softmax_reference`.
+
+The references are plain formulas: they overflow where the fused ops do not (e.g. eˣ for
+x > 709 in float64).
 """
 from __future__ import annotations
 
@@ -11,12 +24,11 @@ from typing import Any
 
 from .._device import HostArray, array_module, is_cuda_array
 from ..autograd.function import Function
-from ..autograd.grad_mode import GradMode
-from ..tensor import Tensor, _make
+from ..tensor import Tensor
 from . import _cuda_kernels
 from . import _erf as _erf_series
 from ._util import constant, typed_scalar
-from .elementwise import exp, where
+from .elementwise import exp, log, log1p, where
 
 
 def _stable_sigmoid(xp: Any, a: Any) -> Any:
@@ -42,14 +54,14 @@ class SigmoidGrad(Function):
     dg = dz · y (1 - y),  dy = dz · g (1 - 2y)."""
 
     def forward(self, g: Tensor, y: Tensor) -> Any:
-        self.saved = (g, y)
+        self.save_for_backward(g if self.needs_grad(1) else None, y)  # (dy reads g, both read y)
         b = y._data
         return g._data * (b * (1 - b))
 
     def backward(self, dz: Tensor) -> tuple:
-        g, y = self.saved
-        return (dz * (y * (1 - y)) if self.next[0] is not None else None,
-                dz * g * (1 - 2 * y) if self.next[1] is not None else None)
+        g, y = self.saved_tensors
+        return (dz * (y * (1 - y)) if self.needs_grad(0) else None,
+                dz * g * (1 - 2 * y) if self.needs_grad(1) else None)
 
 
 class Tanh(Function):
@@ -69,42 +81,44 @@ class TanhGrad(Function):
     dg = dz · (1 - y²),  dy = -2 · dz · g · y."""
 
     def forward(self, g: Tensor, y: Tensor) -> Any:
-        self.saved = (g, y)
+        self.save_for_backward(g if self.needs_grad(1) else None, y)  # (dy reads g, both read y)
         b = y._data
         return g._data * (1 - b * b)
 
     def backward(self, dz: Tensor) -> tuple:
-        g, y = self.saved
-        return (dz * (1 - y * y) if self.next[0] is not None else None,
-                dz * g * y * -2 if self.next[1] is not None else None)
+        g, y = self.saved_tensors
+        return (dz * (1 - y * y) if self.needs_grad(0) else None,
+                dz * g * y * -2 if self.needs_grad(1) else None)
 
 
 class ReLU(Function):
     """y = max(x, 0).   dx = dy · 1[y ≠ 0]: 0 where x ≤ 0, and the gradient passes where x is
     NaN (y is NaN there), as PyTorch's rule "0 where the output is ≤ 0" does.
 
-    The mask is kept as 0/1 in x's dtype: a float × float product is cheaper than float × bool."""
+    Backward reads only ``mask`` = 1[y ≠ 0], made in forward (it shares no memory with x, so x
+    may change in place afterwards).  It is kept as 0/1 in x's dtype: a float × float product is
+    cheaper than float × bool."""
 
     def forward(self, x: Tensor) -> Any:
         a = x._data
-        if GradMode.enabled and a.__class__ is not HostArray and is_cuda_array(a):
+        needs_mask = self.needs_grad(0)
+        if needs_mask and a.__class__ is not HostArray and is_cuda_array(a):
             y, self.mask = _cuda_kernels.relu_with_mask(a)  # one launch instead of three
             return y
         zero = typed_scalar(0, a)
         y = array_module(a).maximum(a, zero)
-        if GradMode.enabled:
+        if needs_mask:
             self.mask = (y != zero).astype(a.dtype)
         return y
 
     def backward(self, g: Tensor) -> Tensor:
-        if GradMode.enabled:  # create_graph: a recorded op, so second derivatives work
-            return MaskGrad.apply(g, self.mask)
-        return _make(g._data * self.mask, False, None)
+        return MaskGrad.apply(g, self.mask)
 
 
 class MaskGrad(Function):
     """The backward of ReLU as one op: z = g · mask (mask a constant array of 0s and 1s).
-    dg = dz · mask, so second derivatives work too."""
+    dg = dz · mask: the op is its own derivative, so second derivatives work too (it is
+    recorded only under ``create_graph=True``)."""
 
     def forward(self, g: Tensor, mask: Any) -> Any:
         self.mask = mask
@@ -115,7 +129,10 @@ class MaskGrad(Function):
 
 
 class LeakyReLU(Function):
-    """y = x if x > 0 else slope·x.   dx = dy · (1 or slope)."""
+    """y = x if x > 0 else slope·x.   dx = dy · (1 or slope).
+
+    ``scale`` (1 or slope per element, made in forward) gives both: y = x · scale, and
+    backward reads only it."""
 
     def forward(self, x: Tensor, slope: float) -> Any:
         a = x._data
@@ -140,7 +157,7 @@ class Softplus(Function):
         return xp.where(z > threshold, a, soft).astype(a.dtype, copy=False)
 
     def backward(self, g: Tensor) -> tuple:
-        (x,) = self.saved
+        (x,) = self.saved_tensors
         z = x * self.beta
         s = sigmoid(z)
         linear = constant(z._data > self.threshold)
@@ -151,16 +168,41 @@ def sigmoid(x: Tensor) -> Tensor:
     return Sigmoid.apply(x)
 
 
+def sigmoid_reference(x: Tensor) -> Tensor:
+    """sigmoid(x) = 1 / (1 + e⁻ˣ) from ``exp``, ``+`` and ``/``; its derivative σ(1 - σ) is what
+    :class:`SigmoidGrad` computes in one op.  (e⁻ˣ overflows for x < -709 in float64.)"""
+    return 1 / (1 + exp(-x))
+
+
 def tanh(x: Tensor) -> Tensor:
     return Tanh.apply(x)
+
+
+def tanh_reference(x: Tensor) -> Tensor:
+    """tanh(x) = (eˣ - e⁻ˣ) / (eˣ + e⁻ˣ) from ``exp``, ``-``, ``+`` and ``/``; its derivative
+    1 - tanh² is what :class:`TanhGrad` computes in one op.  (eˣ overflows for |x| > 709.)"""
+    e, e_neg = exp(x), exp(-x)
+    return (e - e_neg) / (e + e_neg)
 
 
 def relu(x: Tensor) -> Tensor:
     return ReLU.apply(x)
 
 
+def relu_reference(x: Tensor) -> Tensor:
+    """relu(x) = 0 where x ≤ 0, else x, with ``where``: the gradient goes to x where x > 0 and
+    where x is NaN (the comparison is false there), as ReLU's mask has it."""
+    return where(x <= 0, 0.0, x)
+
+
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     return LeakyReLU.apply(x, float(negative_slope))
+
+
+def leaky_relu_reference(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """leaky_relu(x) = x where x > 0, else slope·x, with ``where`` (slope·x at 0, so the
+    derivative there is the slope, as :class:`LeakyReLU`'s)."""
+    return where(x > 0, x, x * float(negative_slope))
 
 
 class _Expm1(Function):
@@ -186,6 +228,14 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return Softplus.apply(x, float(beta), float(threshold))
+
+
+def softplus_reference(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """softplus(x) = log(1 + e^{βx}) / β, and x itself where βx > ``threshold`` (PyTorch's
+    switch to the linear function), from ``exp``, ``log1p`` and ``where``.  Its derivative is
+    sigmoid(βx) (1 above the threshold).  (e^{βx} overflows for βx > 709.)"""
+    z = x * float(beta)
+    return where(z > float(threshold), x, log1p(exp(z)) / float(beta))
 
 
 _ERF: dict = {}  # array module name -> erf(a), looked up once (a failed import would be retried per call)
@@ -222,7 +272,7 @@ class GELU(Function):
         return (a * 0.5 * (1 + _erf(xp, a / math.sqrt(2)))).astype(a.dtype, copy=False)
 
     def backward(self, g: Tensor) -> tuple:
-        (x,) = self.saved
+        (x,) = self.saved_tensors
         if self.approximate == "tanh":
             k = math.sqrt(2 / math.pi)
             t = tanh((x + x * x * x * 0.044715) * k)
@@ -242,7 +292,7 @@ class _Phi(Function):
         return (0.5 * (1 + _erf(array_module(a), a / math.sqrt(2)))).astype(a.dtype, copy=False)
 
     def backward(self, g: Tensor) -> Tensor:
-        (x,) = self.saved
+        (x,) = self.saved_tensors
         return g * exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
 
 
@@ -250,6 +300,15 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return GELU.apply(x, approximate)
+
+
+def gelu_reference(x: Tensor, approximate: str = "none") -> Tensor:
+    """gelu(x) = x·Φ(x) as a product, with Φ the normal CDF (the primitive ``_Phi``, whose
+    derivative is the density φ); ``approximate='tanh'`` is ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
+    from ``tanh``, ``*`` and ``+``.  Autograd's product rule gives GELU's Φ(x) + x·φ(x)."""
+    if approximate == "tanh":
+        return 0.5 * x * (1 + tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    return x * _Phi.apply(x)
 
 
 class LogSoftmax(Function):
@@ -302,6 +361,19 @@ def softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Te
     return Softmax.apply(x, _softmax_axis(x, axis, dim, "softmax"))
 
 
+def softmax_reference(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """softmax(x) = eˣ / Σ eˣ along ``axis`` (default: the last), from ``exp``, ``sum`` and
+    ``/``, without the shift by the maximum (so eˣ overflows for x > 709)."""
+    e = exp(x)
+    return e / e.sum(axis=_softmax_axis(x, axis, dim, "softmax"), keepdims=True)
+
+
 def log_softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """log(softmax(x)) along ``axis`` (default: the last), computed stably."""
     return LogSoftmax.apply(x, _softmax_axis(x, axis, dim, "log_softmax"))
+
+
+def log_softmax_reference(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """log_softmax(x) = x - log Σ eˣ along ``axis`` (default: the last), from ``exp``, ``sum``,
+    ``log`` and ``-``, without the shift by the maximum (so eˣ overflows for x > 709)."""
+    return x - log(exp(x).sum(axis=_softmax_axis(x, axis, dim, "log_softmax"), keepdims=True))

@@ -33,8 +33,8 @@ class Add(Function):
 
     def backward(self, g: Tensor) -> tuple:
         sx, sy = self.shapes
-        return (sum_to(g, sx) if self.next[0] is not None else None,
-                sum_to(g, sy) if self.next[1] is not None else None)
+        return (sum_to(g, sx) if self.needs_grad(0) else None,
+                sum_to(g, sy) if self.needs_grad(1) else None)
 
 
 class Sub(Function):
@@ -50,43 +50,53 @@ class Sub(Function):
 
     def backward(self, g: Tensor) -> tuple:
         sx, sy = self.shapes
-        return (sum_to(g, sx) if self.next[0] is not None else None,
-                sum_to(-g, sy) if self.next[1] is not None else None)
+        return (sum_to(g, sx) if self.needs_grad(0) else None,
+                sum_to(-g, sy) if self.needs_grad(1) else None)
 
 
 class Mul(Function):
-    """z = x * y.   dx = dz * y,  dy = dz * x."""
+    """z = x * y.   dx = dz * y,  dy = dz * x.
+
+    dx reads y and dy reads x, so each operand is saved only when the other one needs a
+    gradient: in ``d * 2`` nothing of ``d`` is kept, and changing ``d`` in place afterwards
+    is fine."""
 
     def forward(self, x: Any, y: Any) -> Any:
         a, b = binary_arrays("mul", x, y)
-        self.saved = (x, y)
+        self.shapes = (_shape(a), _shape(b))
+        self.save_for_backward(x if self.needs_grad(1) else None, y if self.needs_grad(0) else None)
         try:
             return a * b
         except ValueError as e:
             raise broadcast_error("mul", e, a, b) from None
 
     def backward(self, g: Tensor) -> tuple:
-        x, y = self.saved
-        return (sum_to(g * y, x._data.shape) if self.next[0] is not None else None,
-                sum_to(g * x, y._data.shape) if self.next[1] is not None else None)
+        x, y = self.saved_tensors
+        sx, sy = self.shapes
+        return (sum_to(g * y, sx) if self.needs_grad(0) else None,
+                sum_to(g * x, sy) if self.needs_grad(1) else None)
 
 
 class Div(Function):
     """z = x / y, true division (integers and bools divide in the default float dtype, as
-    PyTorch).   dx = dz / y,  dy = -dz * x / y²."""
+    PyTorch).   dx = dz / y,  dy = -dz * x / y².
+
+    Both read y; only dy reads x, so x is saved only when y needs a gradient."""
 
     def forward(self, x: Any, y: Any) -> Any:
         a, b = binary_arrays("div", x, y)
-        self.save_for_backward(x, y)
+        self.shapes = (_shape(a), _shape(b))
+        self.save_for_backward(x if self.needs_grad(1) else None, y)
         try:
             return a / b
         except ValueError as e:
             raise broadcast_error("div", e, a, b) from None
 
     def backward(self, g: Tensor) -> tuple:
-        x, y = self.saved
-        gx = sum_to(g / y, x._data.shape) if self.next[0] is not None else None
-        gy = sum_to(-g * x / (y * y), y._data.shape) if self.next[1] is not None else None
+        x, y = self.saved_tensors
+        sx, sy = self.shapes
+        gx = sum_to(g / y, sx) if self.needs_grad(0) else None
+        gy = sum_to(-g * x / (y * y), sy) if self.needs_grad(1) else None
         return gx, gy
 
 
@@ -112,7 +122,7 @@ class PowScalar(Function):
         return a ** c
 
     def backward(self, g: Tensor) -> tuple:
-        (x,) = self.saved
+        (x,) = self.saved_tensors
         c = self.c
         if c == 0:  # x ** 0 is constant; c·x^(c-1) would be 0·inf = nan at x = 0
             return g * 0, None
@@ -143,17 +153,19 @@ class Pow(Function):
         from ._util import constant
         from .elementwise import log, where
 
-        x, y = self.saved
+        x, y = self.saved_tensors
+        # A constant operand (a number, a bool, a list or an array) as a tensor like the other one.
+        x = x if isinstance(x, Tensor) else _const_like(x, y)
+        y = y if isinstance(y, Tensor) else _const_like(y, x)
         gx = gy = None
-        if self.next[0] is not None:
+        if self.needs_grad(0):
             # (Only at x = 0 is y·x^(y-1) = 0·∞ a problem; elsewhere it is 0 at y = 0 anyway, and
             # left as is its derivative in y stays right for second derivatives.)
             dx = where(constant((y._data == 0) & (x._data == 0)), 0.0, y * x ** (y - 1))
-            gx = sum_to(g * dx, x._data.shape)
-        if self.next[1] is not None:
-            base = x if isinstance(x, Tensor) else _const_like(x, y)
-            dy = where(constant((base._data == 0) & (y._data >= 0)), 0.0, self.output * log(base))
-            gy = sum_to(g * dy, y._data.shape)
+            gx = sum_to(g * dx, x.shape)
+        if self.needs_grad(1):
+            dy = where(constant((x._data == 0) & (y._data >= 0)), 0.0, self.output * log(x))
+            gy = sum_to(g * dy, y.shape)
         return gx, gy
 
 

@@ -1,4 +1,10 @@
-"""Element-wise math: exp, log, sqrt, abs, sin, cos, clamp, maximum/minimum, where."""
+"""Element-wise math: exp, log, sqrt, abs, sin, cos, clamp, maximum/minimum, where.
+
+The ops with a kink write their derivative on arrays (a sign, a mask, a tie split); beside each
+is its reference, the same function composed from differentiable primitives, which the tests
+check against the op in value, gradient and second derivative: :func:`abs_reference`,
+:func:`clamp_reference`, :func:`maximum_reference`, :func:`minimum_reference`.
+"""
 from __future__ import annotations
 
 import math
@@ -33,7 +39,8 @@ class Log(Function):
         return array_module(x._data).log(x._data)
 
     def backward(self, g: Tensor) -> Tensor:
-        return g / self.saved[0]
+        (x,) = self.saved_tensors
+        return g / x
 
 
 class Log1p(Function):
@@ -44,7 +51,8 @@ class Log1p(Function):
         return array_module(x._data).log1p(x._data)
 
     def backward(self, g: Tensor) -> Tensor:
-        return g / (self.saved[0] + 1)
+        (x,) = self.saved_tensors
+        return g / (x + 1)
 
 
 class Sqrt(Function):
@@ -68,7 +76,8 @@ class Abs(Function):
         return array_module(x._data).abs(x._data)
 
     def backward(self, g: Tensor) -> Tensor:
-        a = self.saved[0]._data
+        (x,) = self.saved_tensors
+        a = x._data
         xp = array_module(a)
         s = xp.sign(a)
         return g * constant(xp.where(s == s, s, 0))  # (s ≠ s only at NaN)
@@ -82,7 +91,8 @@ class Sin(Function):
         return array_module(x._data).sin(x._data)
 
     def backward(self, g: Tensor) -> Tensor:
-        return g * cos(self.saved[0])
+        (x,) = self.saved_tensors
+        return g * cos(x)
 
 
 class Cos(Function):
@@ -93,7 +103,8 @@ class Cos(Function):
         return array_module(x._data).cos(x._data)
 
     def backward(self, g: Tensor) -> Tensor:
-        return -g * sin(self.saved[0])
+        (x,) = self.saved_tensors
+        return -g * sin(x)
 
 
 class Clamp(Function):
@@ -116,19 +127,19 @@ class Clamp(Function):
             raise broadcast_error("clamp", e, *[v for v in (a, l, h) if v is not None]) from None
 
     def backward(self, g: Tensor) -> tuple:
-        x, lo, hi = self.saved
+        x, lo, hi = self.saved_tensors
         a, l, h = x._data, data_of(lo), data_of(hi)
 
         def part(mask: Any, like: Tensor) -> Tensor:
             return sum_to(g * constant(mask.astype(g.dtype)), like.shape)
 
         dx = dlo = dhi = None
-        if self.next[0] is not None:
+        if self.needs_grad(0):
             inside = (True if l is None else a >= l) & (True if h is None else a <= h)
             dx = part(array_module(a).asarray(inside), x)
-        if isinstance(lo, Tensor) and self.next[1] is not None:
+        if self.needs_grad(1):
             dlo = part((a < l) if h is None else (a < l) & (l < h), lo)
-        if isinstance(hi, Tensor) and self.next[2] is not None:
+        if self.needs_grad(2):
             dhi = part((a > h) if l is None else (a > h) | (h < l), hi)
         return dx, dlo, dhi
 
@@ -156,11 +167,11 @@ class Maximum(Function):
             raise broadcast_error(self.op, e, a, b) from None
 
     def backward(self, g: Tensor) -> tuple:
-        x, y = self.saved
+        x, y = self.saved_tensors
         a, b = binary_arrays(self.op, x, y)
         tie = a == b
-        return (_share(g, self.wins(b, a), tie, x) if self.next[0] is not None else None,
-                _share(g, self.wins(a, b), tie, y) if self.next[1] is not None else None)
+        return (_share(g, self.wins(b, a), tie, x) if self.needs_grad(0) else None,
+                _share(g, self.wins(a, b), tie, y) if self.needs_grad(1) else None)
 
 
 class Minimum(Maximum):
@@ -178,24 +189,25 @@ def _share(g: Tensor, loses: Any, tie: Any, operand: Tensor) -> Tensor:
 
 
 class Where(Function):
-    """z = x where cond else y.   dx = dy where cond, dy = dy where not cond."""
+    """z = x where cond else y.   dx = dz where cond (0 elsewhere),  dy = dz where not cond.
 
-    def forward(self, cond: Any, x: Tensor, y: Tensor) -> Any:
+    ``cond`` is a bool tensor that gets no gradient; the backward reads it, so it is saved."""
+
+    def forward(self, cond: Tensor, x: Tensor, y: Tensor) -> Any:
         a, b = binary_arrays("where", x, y)
-        self.cond = cond
+        self.save_for_backward(cond)
         self.shapes = (a.shape, b.shape)
         try:
-            return array_module(a).where(cond, a, b)
+            return array_module(a).where(cond._data, a, b)
         except ValueError as e:
-            raise broadcast_error("where", e, cond, a, b) from None
+            raise broadcast_error("where", e, cond._data, a, b) from None
 
     def backward(self, g: Tensor) -> tuple:
-        c = constant(self.cond)
-        zero = g * 0
+        (cond,) = self.saved_tensors
         sx, sy = self.shapes
         return (None,
-                sum_to(where(c, g, zero), sx) if self.next[1] is not None else None,
-                sum_to(where(c, zero, g), sy) if self.next[2] is not None else None)
+                sum_to(where(cond, g, 0.0), sx) if self.needs_grad(1) else None,
+                sum_to(where(cond, 0.0, g), sy) if self.needs_grad(2) else None)
 
 
 def exp(x: Tensor) -> Tensor:
@@ -216,6 +228,12 @@ def sqrt(x: Tensor) -> Tensor:
 
 def abs(x: Tensor) -> Tensor:
     return Abs.apply(x)
+
+
+def abs_reference(x: Tensor) -> Tensor:
+    """|x| = x · sign(x), with ``sign`` a function of derivative 0: autograd's product rule
+    then gives dx = dy · sign(x), 0 at x = 0, as :class:`Abs`."""
+    return x * sign(x)
 
 
 def sin(x: Tensor) -> Tensor:
@@ -312,6 +330,19 @@ def _number_bound(value: Any, dtype: Any, x: Tensor, name: str) -> Any:
 clip = clamp
 
 
+def clamp_reference(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """:func:`clamp` as two selections with ``where``: min where x < min, then max where that
+    exceeds max (so max everywhere when min > max).  The gradient goes to whichever of x, min
+    and max is selected, as :class:`Clamp`'s, except where a tensor min equals max: there
+    PyTorch's rule gives neither bound the gradient, and this form gives it to min."""
+    y = x
+    if min is not None:
+        y = where(y < min, min, y)
+    if max is not None:
+        y = where(y > max, max, y)
+    return y
+
+
 def maximum(x: Any, y: Any) -> Tensor:
     """Element-wise max(x, y) of tensors or numbers broadcast together, in their promoted dtype;
     NaN propagates.  Ties split the gradient (see :class:`Maximum`)."""
@@ -326,14 +357,27 @@ def minimum(x: Any, y: Any) -> Tensor:
     return Minimum.apply(x, y)
 
 
+def maximum_reference(x: Tensor, y: Tensor) -> Tensor:
+    """max(x, y) = (x + y + |x - y|) / 2 from ``+``, ``-``, ``abs`` and ``/``.  Its derivative
+    (1 ± sign(x - y)) / 2 is :class:`Maximum`'s rule: all of dz to the larger operand, half to
+    each at a tie (|·|' = 0 at 0).  Both operands are summed back to their own shapes."""
+    return (x + y + abs(x - y)) / 2
+
+
+def minimum_reference(x: Tensor, y: Tensor) -> Tensor:
+    """min(x, y) = (x + y - |x - y|) / 2: :func:`maximum_reference`'s formula with the other
+    sign, so ties split the gradient half and half too."""
+    return (x + y - abs(x - y)) / 2
+
+
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """Pick from ``x`` where ``condition`` is true, else from ``y`` (all broadcast together)."""
     ref = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else condition
     if not isinstance(ref, Tensor):
         raise TypeError("where: expected at least one tensor argument")
     x, y = as_tensor(x, ref), as_tensor(y, ref)
-    cond = condition._data if isinstance(condition, Tensor) else array_module(ref._data).asarray(condition)
-    if cond.dtype != bool:
+    cond = condition if isinstance(condition, Tensor) else constant(array_module(ref._data).asarray(condition))
+    if cond._data.dtype != bool:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
     return Where.apply(cond, x, y)
 

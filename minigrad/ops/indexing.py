@@ -276,23 +276,29 @@ def _place_like_pytorch(shape: tuple, index: list, xp: Any) -> tuple:
 
 
 class GetItem(Function):
-    """y = x[idx] (idx a NumPy index, see :func:`to_numpy_index`).   dx = zeros like x, with dy added at idx."""
+    """y = x[idx] (idx a NumPy index, see :func:`to_numpy_index`).   dx = zeros like x, with dy added at idx.
+
+    ``index_tensors``: the tensors the index was written with.  The index arrays may share their
+    memory, and backward reads them, so they are saved: changing one in place before backward
+    is then an error, not a gradient sent to the wrong elements.  (The same for the two ops below.)"""
 
     is_view = True
 
-    def forward(self, x: Tensor, index: tuple) -> Any:
+    def forward(self, x: Tensor, index: tuple, index_tensors: tuple = ()) -> Any:
         self.in_shape, self.index = x._data.shape, index
+        self.save_for_backward(*index_tensors)
         return x._data[index]
 
     def backward(self, g: Tensor) -> tuple:
-        return ScatterAdd.apply(g, self.in_shape, self.index), None
+        return ScatterAdd.apply(g, self.in_shape, self.index, index_tensors=self.saved_tensors), None
 
 
 class ScatterAdd(Function):
     """y = zeros(shape) with x added at idx (the adjoint of indexing).   dx = dy[idx]."""
 
-    def forward(self, x: Tensor, shape: tuple, index: tuple) -> Any:
+    def forward(self, x: Tensor, shape: tuple, index: tuple, index_tensors: tuple = ()) -> Any:
         self.index = index
+        self.save_for_backward(*index_tensors)
         a = x._data
         xp = array_module(a)
         out = xp.zeros(shape, dtype=a.dtype)
@@ -309,16 +315,17 @@ class ScatterAdd(Function):
         return out
 
     def backward(self, g: Tensor) -> tuple:
-        return GetItem.apply(g, self.index), None, None
+        return GetItem.apply(g, self.index, index_tensors=self.saved_tensors), None, None
 
 
 class IndexPut(Function):
     """y = x with y[idx] = v (out of place; ``t[idx] = v`` builds on it).
     dx = dy with zeros at idx,  dv = dy[idx] summed to v's shape."""
 
-    def forward(self, x: Tensor, index: tuple, v: Any) -> Any:
+    def forward(self, x: Tensor, index: tuple, v: Any, index_tensors: tuple = ()) -> Any:
         a = x._data
         self.index = index
+        self.save_for_backward(*index_tensors)
         b = v._data if isinstance(v, Tensor) else v
         self.v_shape = b.shape if isinstance(v, Tensor) else ()
         out = a.copy()
@@ -326,10 +333,11 @@ class IndexPut(Function):
         return out
 
     def backward(self, g: Tensor) -> tuple:
-        gx = IndexPut.apply(g, self.index, 0.0) if self.next[0] is not None else None
+        index_tensors = self.saved_tensors
+        gx = IndexPut.apply(g, self.index, 0.0, index_tensors=index_tensors) if self.needs_grad(0) else None
         gv = None
-        if self.next[2] is not None:
-            gv = GetItem.apply(g, self.index)
+        if self.needs_grad(2):
+            gv = GetItem.apply(g, self.index, index_tensors=index_tensors)
             extra = len(self.v_shape) - gv.ndim
             if extra > 0:  # NumPy lets v carry extra leading 1-dims; give them back before sum_to
                 gv = reshape(gv, (1,) * extra + gv.shape)
@@ -356,10 +364,19 @@ def _show(index: Any) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
+def _tensors_in(index: Any) -> tuple:
+    """The tensors among the parts of an index as written (saved by the indexing ops)."""
+    if isinstance(index, Tensor):
+        return (index,)
+    if index.__class__ is tuple:
+        return tuple(i for i in index if isinstance(i, Tensor))
+    return ()
+
+
 def getitem(x: Tensor, index: Any) -> Tensor:
     """``x[index]`` with PyTorch's indexing rules (see :func:`to_numpy_index`)."""
     try:
-        return GetItem.apply(x, to_numpy_index(x, index))
+        return GetItem.apply(x, to_numpy_index(x, index), index_tensors=_tensors_in(index))
     except (IndexError, ValueError) as e:  # (CuPy raises ValueError for index arrays that do not broadcast)
         raise IndexError(f"index {_show(index)} is invalid for a tensor of shape {x.shape}: {e}") from None
 
@@ -371,7 +388,7 @@ def index_put(x: Tensor, index: Any, value: Any) -> Tensor:
 
     v = as_tensor(value, x)
     try:
-        return IndexPut.apply(x, to_numpy_index(x, index), v)
+        return IndexPut.apply(x, to_numpy_index(x, index), v, index_tensors=_tensors_in(index))
     except (IndexError, ValueError) as e:  # (a value that does not broadcast: a ShapeError, as PyTorch's RuntimeError)
         raise (IndexError if isinstance(e, IndexError) else ShapeError)(
             f"cannot assign a value of shape {v.shape} at index {_show(index)} of a tensor of shape {x.shape}: "
@@ -392,6 +409,6 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     if idx.ndim != x.ndim:
         raise ShapeError(f"gather: index has {idx.ndim} dims but the input has {x.ndim} (shape {x.shape})")
     dim %= x.ndim
-    grids = list(xp.indices(idx.shape, sparse=True))
-    grids[dim] = idx
-    return getitem(x, tuple(constant(gr) for gr in grids))
+    grids = [constant(gr) for gr in xp.indices(idx.shape, sparse=True)]
+    grids[dim] = index  # the tensor itself, so that indexing saves it for backward
+    return getitem(x, tuple(grids))

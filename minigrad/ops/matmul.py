@@ -16,6 +16,9 @@ class MatMul(Function):
 
     A 1-D operand is treated as a row (X) or column (Y) matrix, and broadcast
     batch dims are summed back to each operand's own shape.
+
+    dX reads Y and dY reads X, so each operand is saved only when the other one needs a
+    gradient (``x @ w`` with a constant x keeps only x).
     """
 
     def forward(self, x: Tensor, y: Tensor) -> Any:
@@ -26,25 +29,27 @@ class MatMul(Function):
         kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
         if ka != kb:
             raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} are not aligned ({ka} != {kb})")
-        self.save_for_backward(x, y)
+        self.shapes = (a.shape, b.shape)
+        self.save_for_backward(x if self.needs_grad(1) else None, y if self.needs_grad(0) else None)
         try:
             return array_module(a).matmul(a, b)
         except ValueError:
             raise ShapeError(f"matmul: batch dims of shapes {a.shape} and {b.shape} do not broadcast") from None
 
     def backward(self, g: Tensor) -> tuple:
-        x, y = self.saved
-        xs, ys = x, y
-        # Treat a 1-D y as a column and a 1-D x as a row; g gets the dims matmul dropped.
-        if y.ndim == 1:
-            ys, g = reshape(y, (y.shape[0], 1)), unsqueeze(g, -1)
-        if x.ndim == 1:
-            xs, g = reshape(x, (1, x.shape[0])), unsqueeze(g, -2)
+        x, y = self.saved_tensors
+        x_shape, y_shape = self.shapes
+        # Treat a 1-D x as a row (1, k) and a 1-D y as a column (k, 1); g gets the dims matmul dropped.
+        x_matrix, y_matrix = x_shape, y_shape
+        if len(y_shape) == 1:
+            y_matrix, g = y_shape + (1,), unsqueeze(g, -1)
+        if len(x_shape) == 1:
+            x_matrix, g = (1,) + x_shape, unsqueeze(g, -2)
         gx = gy = None
-        if self.next[0] is not None:
-            gx = reshape(sum_to(g @ transpose(ys, -1, -2), xs.shape), x.shape)
-        if self.next[1] is not None:
-            gy = reshape(sum_to(transpose(xs, -1, -2) @ g, ys.shape), y.shape)
+        if self.needs_grad(0):
+            gx = reshape(sum_to(g @ transpose(reshape(y, y_matrix), -1, -2), x_matrix), x_shape)
+        if self.needs_grad(1):
+            gy = reshape(sum_to(transpose(reshape(x, x_matrix), -1, -2) @ g, y_matrix), y_shape)
         return gx, gy
 
 

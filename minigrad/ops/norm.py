@@ -2,6 +2,10 @@
 
 p = 1, 2 and inf are built from other reductions (Σ|x|, √Σx² with a zero-safe √, max|x|);
 any other p > 0 is one node, :class:`PNorm`.
+
+Reference: :func:`norm_reference`, the formula (Σ|x|^p)^(1/p) (max|x| for p = inf) composed from
+differentiable primitives; the tests check that it agrees with :func:`norm` in value, gradient
+and second derivative.
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ class PNorm(Function):
         return (array_module(a).abs(a) ** p).sum(axis=axes, keepdims=keepdims) ** (1 / p)
 
     def backward(self, g: Tensor) -> tuple:
-        (x,) = self.saved
+        (x,) = self.saved_tensors
         g = _spread(g, self.in_shape, self.axes, self.keepdims)
         y = self.output if self.keepdims else reshape(self.output, keepdims_shape(self.in_shape, self.axes))
         zero = constant(x._data == 0)
@@ -61,3 +65,16 @@ def norm(x: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False, *, axis:
     if p == 2:
         return StdFromVar.apply(Sum.apply(x * x, axes, keepdims))
     return PNorm.apply(x, axes, keepdims, float(p))
+
+
+def norm_reference(x: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """(Σ |x|^p)^(1/p) over ``dim`` from ``abs``, ``**`` and ``sum``; for p = inf, max|x| as
+    :func:`~minigrad.ops.reduction.amax_reference` (ties share).  It agrees with :func:`norm`
+    wherever the formula's derivative exists: not at x = 0 for p < 1, and (a 0/0) not where a
+    whole slice is 0 for p > 1, where :func:`norm` takes PyTorch's 0."""
+    from .reduction import amax_reference
+
+    p = 2 if p == "fro" else p
+    if p == math.inf:
+        return amax_reference(abs(x), dim, keepdim)
+    return (abs(x) ** p).sum(axis=dim, keepdims=keepdim) ** (1 / p)

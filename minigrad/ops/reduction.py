@@ -2,6 +2,15 @@
 
 The backward of a reduction spreads dy back over the reduced axes: reshape it to
 the keep-dims shape, then broadcast to the input's shape.
+
+Where an op writes its derivative in a fused form, its *reference* stands beside it: the same
+function composed from differentiable primitives, the way it is written on paper (a loop of
+multiplications for ``prod``, log Σ eˣ for ``logsumexp``), whose derivative autograd finds by
+itself.  The tests check that op and reference agree in value, gradient and second derivative:
+
+* :func:`prod_reference`, :func:`amax_reference` (also ``amin``, ``max()``, ``min()``),
+  :func:`max_reference` (``max(x, dim)``'s values), :func:`logsumexp_reference`,
+  :func:`var_reference`, :func:`std_reference`.
 """
 from __future__ import annotations
 
@@ -12,11 +21,10 @@ from typing import Any
 from .. import return_types
 from .._device import array_module
 from ..autograd.function import Function
-from ..autograd.grad_mode import GradMode
 from ..tensor import Tensor
 from ._util import axis_and_keepdims, constant, keepdims_shape, normalize_axes
-from .scan import Flip, exclusive_cumprod, exclusive_cumprod_graph
-from .shape import broadcast_to, permute, reshape
+from .scan import Flip, exclusive_cumprod
+from .shape import broadcast_to, permute, reshape, squeeze
 
 
 def _spread(g: Tensor, in_shape: tuple, axes: tuple | None, keepdims: bool) -> Tensor:
@@ -66,9 +74,10 @@ class Prod(Function):
     """y = Π x over ``axes``.   dx_i = dy · Π_{j≠i} x_j  (not dy · y / x_i, which is 0/0 at a zero).
 
     With the reduced axes moved last and flattened to one of length n, Π_{j≠i} x_j =
-    (x₀⋯x_{i-1}) · (x_{i+1}⋯x_{n-1}): exclusive cumulative products from the left times those
-    from the right.  Arrays when no graph of the backward is wanted; recorded ops under
-    ``create_graph=True``, so second derivatives work (zeros included)."""
+    (x₀⋯x_{i-1}) · (x_{i+1}⋯x_{n-1}): the exclusive cumulative product from the left times the
+    one from the right (:func:`~minigrad.ops.scan.exclusive_cumprod`).  Only products, so zeros
+    are exact, and second derivatives work.  :func:`prod_reference` is the loop of
+    multiplications this stands for."""
 
     def forward(self, x: Tensor, axes: tuple | None, keepdims: bool) -> Any:
         self.save_for_backward(x)
@@ -76,7 +85,7 @@ class Prod(Function):
         return x._data.prod(axis=axes, keepdims=keepdims)
 
     def backward(self, g: Tensor) -> tuple:
-        (x,) = self.saved
+        (x,) = self.saved_tensors
         g = _spread(g, self.in_shape, self.axes, self.keepdims)
         if x.numel() == 0 or x.ndim == 0:  # nothing to differentiate / dy/dx = 1
             return g, None, None
@@ -85,14 +94,25 @@ class Prod(Function):
         inverse = [perm.index(d) for d in range(x.ndim)]
         moved = tuple(x.shape[d] for d in perm)
         flat = moved[:x.ndim - len(axes)] + (math.prod(moved[x.ndim - len(axes):]),)
-        if GradMode.enabled:
-            b = reshape(permute(x, *perm), flat)
-            others = exclusive_cumprod_graph(b) * Flip.apply(exclusive_cumprod_graph(Flip.apply(b, -1)), -1)
-            return g * permute(reshape(others, moved), *inverse), None, None
-        b = x._data.transpose(perm).reshape(flat)
-        xp = array_module(b)
-        others = exclusive_cumprod(b) * xp.flip(exclusive_cumprod(xp.flip(b, -1)), -1)
-        return g * constant(others.reshape(moved).transpose(inverse)), None, None
+        rows = reshape(permute(x, *perm), flat)  # one row per slice: its n reduced elements
+        before = exclusive_cumprod(rows)                                   # x₀⋯x_{i-1}
+        after = Flip.apply(exclusive_cumprod(Flip.apply(rows, -1)), -1)    # x_{i+1}⋯x_{n-1}
+        return g * permute(reshape(before * after, moved), *inverse), None, None
+
+
+def prod_reference(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """:func:`prod` as a loop of multiplications: with the reduced axes moved last and flattened
+    to one of length n, y = ((1 · x₀) · x₁) ⋯ x_{n-1}.  Autograd differentiates the loop, which
+    gives dx_i = dy · Π_{j≠i} x_j, exact at zeros.  (n recorded ops: a reference, not a fast path.)"""
+    axes = _axes(x, axis, "prod")
+    axes = tuple(range(x.ndim)) if axes is None else axes
+    kept = [d for d in range(x.ndim) if d not in axes]
+    n = math.prod(x.shape[d] for d in axes)
+    rows = reshape(permute(x, *kept, *axes), tuple(x.shape[d] for d in kept) + (n,))
+    y = constant(array_module(x._data).ones(rows.shape[:-1], dtype=x._data.dtype))
+    for i in range(n):
+        y = y * rows[..., i]
+    return reshape(y, keepdims_shape(x.shape, axes)) if keepdims else y
 
 
 class Max(Function):
@@ -109,7 +129,7 @@ class Max(Function):
         return a.max(axis=axes, keepdims=keepdims) if largest else a.min(axis=axes, keepdims=keepdims)
 
     def backward(self, g: Tensor) -> tuple:
-        (x,) = self.saved
+        (x,) = self.saved_tensors
         y = self.output._data
         if not self.keepdims:
             y = y.reshape(keepdims_shape(self.in_shape, self.axes))
@@ -162,7 +182,7 @@ class LogSumExp(Function):
     def backward(self, g: Tensor) -> tuple:
         from .elementwise import exp, where
 
-        (x,) = self.saved
+        (x,) = self.saved_tensors
         g = _spread(g, self.in_shape, self.axes, self.keepdims)
         if x.numel() == 0:
             return g, None, None
@@ -282,9 +302,47 @@ def _amax(x: Tensor, axis: Any, keepdims: Any, dim: Any, keepdim: Any, name: str
     return Max.apply(x, _axes(x, axis, name), keepdims, largest)
 
 
+def amax_reference(x: Tensor, axis: Any = None, keepdims: bool = False, largest: bool = True) -> Tensor:
+    """:func:`amax` (``largest=False``: :func:`amin`) as the mean of the entries that hit the
+    maximum: y = Σ x·hit / Σ hit over ``axis``, with hit = 1[x = max x] a constant (which entries
+    are largest does not change under a small change of x).  Autograd then gives each of k tied
+    maxima dy / k, as :class:`Max` does.  (Slices with NaN are left out: NaN hits nothing.)"""
+    axes = _axes(x, axis, "amax")
+    a = x._data
+    top = a.max(axis=axes, keepdims=True) if largest else a.min(axis=axes, keepdims=True)
+    hit = constant((a == top).astype(a.dtype))
+    return sum(x * hit, axes, keepdims) / sum(hit, axes, keepdims)
+
+
+def max_reference(x: Tensor, dim: Any = None, keepdim: bool = False, largest: bool = True) -> Tensor:
+    """The values of :func:`max` (``largest=False``: :func:`min`).  Without ``dim``,
+    :func:`amax_reference` (ties share the gradient); with one ``dim``, the element at the
+    argmax picked by indexing (``gather``), so among ties only that one gets the gradient, as
+    :class:`SelectAlongDim` does."""
+    from .indexing import gather
+
+    axes = _axes(x, dim, "max")
+    if axes is None:  # no dim, or a 0-d tensor
+        return amax_reference(x, None, keepdim, largest)
+    (d,) = axes
+    a = x._data
+    index = constant((a.argmax if largest else a.argmin)(axis=d, keepdims=True).astype("int64", copy=False))
+    picked = gather(x, d, index)
+    return picked if keepdim else squeeze(picked, d)
+
+
 def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
     """log Σ exp(x) over ``axis``, without overflow."""
     return _reduce(LogSumExp, x, axis, keepdims, dim, keepdim, "logsumexp")
+
+
+def logsumexp_reference(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """log Σ eˣ over ``axis`` from ``exp``, ``sum`` and ``log``, without the shift by the maximum
+    (so eˣ overflows for x > 709).  Autograd gives dx = dy · eˣ / Σ eˣ, the softmax that
+    :class:`LogSumExp` writes directly."""
+    from .elementwise import exp, log
+
+    return log(sum(exp(x), _axes(x, axis, "logsumexp"), keepdims))
 
 
 class Var(Function):
@@ -314,7 +372,7 @@ class Var(Function):
         return xp.where(squares > 0, xp.inf, xp.nan).astype(squares.dtype)
 
     def backward(self, g: Tensor) -> tuple:
-        (x,) = self.saved
+        (x,) = self.saved_tensors
         g = _spread(g, self.in_shape, self.axes, self.keepdims)
         if x.numel() == 0:
             return g, None, None, None
@@ -355,6 +413,16 @@ def var(x: Tensor, axis: Any = None, unbiased: bool | None = None, keepdims: boo
     return _var(x, axis, unbiased, keepdims, dim, keepdim, correction, "var")
 
 
+def var_reference(x: Tensor, axis: Any = None, correction: float = 1, keepdims: bool = False) -> Tensor:
+    """Σ(x - x̄)² / (n - c) over ``axis`` from ``mean``, ``-``, ``*``, ``sum`` and ``/`` (for
+    n - c > 0).  Autograd differentiates x̄ too; :class:`Var`'s first derivative leaves that
+    term out, since it is dy · (-2/(n - c)) · Σ(x - x̄) = 0."""
+    axes = _axes(x, axis, "var")
+    n = x.numel() if axes is None else _count(x.shape, axes)
+    centered = x - mean(x, axes, keepdims=True)
+    return sum(centered * centered, axes, keepdims) / (n - correction)
+
+
 class StdFromVar(Function):
     """y = √v.   dv = dy / (2y), and 0 where y = 0 (a constant slice), as PyTorch's std and
     2-norm: a plain √ would give 0 · ∞ = nan gradients for constant (or zero) inputs."""
@@ -376,6 +444,15 @@ def std(x: Tensor, axis: Any = None, unbiased: bool | None = None, keepdims: boo
         keepdim: Any = None, correction: float | None = None) -> Tensor:
     """Standard deviation √var (:func:`var`'s arguments and rules), gradient 0 where it is 0."""
     return StdFromVar.apply(_var(x, axis, unbiased, keepdims, dim, keepdim, correction, "std"))
+
+
+def std_reference(x: Tensor, axis: Any = None, correction: float = 1, keepdims: bool = False) -> Tensor:
+    """√(:func:`var_reference`) with the plain ``sqrt``: dv = dy / (2√v).  It agrees with
+    :func:`std` wherever std > 0; at a constant slice (std = 0) this gives 0 · ∞ = NaN where
+    :class:`StdFromVar` gives 0."""
+    from .elementwise import sqrt
+
+    return sqrt(var_reference(x, axis, correction, keepdims))
 
 
 def _arg(x: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: Any, largest: bool) -> Tensor:

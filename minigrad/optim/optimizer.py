@@ -1,12 +1,18 @@
 """The :class:`Optimizer` base class: parameter groups, state, ``step``/``zero_grad``,
-``state_dict``/``load_state_dict`` (PyTorch's semantics).
+``state_dict``/``load_state_dict`` (PyTorch's semantics), and the one place where an update
+rule's form is chosen.
 
-A subclass supplies the update of one parameter, ``_update(p, g, state, group)``: it
-changes ``p._data`` in place with ``xp`` ops (NumPy on CPU, CuPy on CUDA), so the
-parameter never leaves its device.  The base class runs it under ``no_grad`` for every
-parameter that has a gradient and then bumps the parameter's version counter, so a graph
-recorded before the step (and saving the old value) refuses to backward instead of
-giving a wrong gradient.
+Each optimizer module starts with its update rule as one plain function on arrays, written as
+the paper writes it (``sgd_update``, ``adam_update``, ...): keyword hyper-parameters, one
+parameter and its state arrays, changed in place.  Beside it are two fast forms of the same
+rule, tested equal to it: ``*_chunked`` (host arrays: ``out=`` into reused scratch buffers,
+large parameters in cache-sized pieces) and ``*_cuda_fused`` (CUDA arrays: the whole update as
+one kernel).  A subclass lists the three in ``update_forms`` and supplies
+``_update(p, g, state, group)``, which reads the state and hyper-parameters and calls the form
+that :meth:`Optimizer._update_form` picks.  The base class runs the updates
+under ``no_grad`` for every parameter that has a gradient and then bumps the parameter's version
+counter, so a graph recorded before the step (and saving the old value) refuses to backward
+instead of giving a wrong gradient.
 
 ``state_dict()`` numbers the parameters 0, 1, 2 ... across groups in order; ``state`` maps
 those numbers to each parameter's state (Tensors and Python numbers), ``param_groups``
@@ -16,25 +22,38 @@ parameters continues bit for bit.
 """
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from .. import _device
+from .._device import array_module, is_cuda_array
 from ..autograd.grad_mode import GradMode
+from ..ops._cuda_kernels import elementwise_kernel
 from ..ops.inplace import _bump_all
 from ..tensor import Tensor, _make
 
 ParamsT = Iterable[Tensor] | Iterable[dict]
 
-# Chunk size of the CPU update loops: the handful of arrays an update touches, cut to this
-# size, stay in the CPU cache between its passes (measured: 128 KiB - 512 KiB work best).
+# The chunked forms cut parameters larger than _WHOLE_BYTES into pieces of _CHUNK_BYTES: the
+# handful of arrays an update touches, cut that small, stay in the CPU cache between its passes;
+# smaller parameters fit in the cache whole, where pieces would only add calls.  (Measurements:
+# docs/performance.md, "Optimizer step".)
 _CHUNK_BYTES = 1 << 18
-# Parameters up to this size are updated whole: the arrays of their update fit in the
-# last-level cache anyway, and the calls per chunk only add time.  Measured on Adam (float32,
-# 2-core EPYC, 32 MiB L3; `python benchmarks/bench_adam.py --shapes 100x784 --whole-bytes 0`
-# and so on): whole takes 0.87x the chunked time at 306 KiB and 1 MiB, 0.90-0.95x at 2 MiB,
-# 1.01-1.09x at 4 MiB, 1.22x at 8 MiB and 1.64x at 32 MiB.
 _WHOLE_BYTES = 1 << 21
+
+
+class UpdateForms(NamedTuple):
+    """One update rule in its three forms.  All take the same arguments, change the parameter and
+    its state arrays in place, and compute the same step: the fast forms are tested equal to
+    ``plain``."""
+
+    #: the rule as the paper writes it: whole arrays, temporaries, any device
+    plain: Callable[..., Any]
+    #: host arrays: ``out=`` into reused scratch buffers, large parameters in cache-sized pieces
+    chunked: Callable[..., Any]
+    #: CUDA arrays: the whole update as one element-wise kernel
+    cuda_fused: Callable[..., Any]
 
 
 class _Required:
@@ -61,6 +80,12 @@ class Optimizer:
 
     #: How in-place changes made by :meth:`step` are named in errors ("SGD.step").
     _step_name = "Optimizer.step"
+    #: The subclass's update rule in its three forms (see :meth:`_update_form`).
+    update_forms: UpdateForms
+    #: ``"fast"`` (default): each parameter's update runs in the fast form for its device;
+    #: ``"plain"``: every update runs the rule as written in the paper (to read or step through
+    #: it, or to compare).  Not part of the state dict.
+    update_form: str = "fast"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -71,10 +96,6 @@ class Optimizer:
         # parameter tensor -> its state dict (tensors hash by identity); {} for one not seen yet
         self.state: dict = defaultdict(dict)
         self.param_groups: list = []
-        # CPU scratch arrays (not part of the state): dtype -> flat buffers shared by all parameters,
-        # and (shape, dtype, count) -> views of them shaped like a parameter (see _work)
-        self._flat_scratch: dict = {}
-        self._scratch_views: dict = {}
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             f"but got a single Tensor ({_describe(params)}); wrap it in a list")
@@ -205,52 +226,23 @@ class Optimizer:
         return {}
 
     def _update(self, p: Tensor, g: Any, state: dict, group: dict) -> None:  # pragma: no cover - abstract
+        """Update one parameter ``p`` from its gradient array ``g``: read ``state`` and the
+        group's hyper-parameters and call the update rule in the form :meth:`_update_form` picks."""
         raise NotImplementedError
 
-    def _flat_work(self, xp: Any, dtype: Any, size: int, n: int) -> list:
-        """``n`` flat scratch arrays of ``dtype`` with at least ``size`` elements, shared by all
-        parameters (grown to the largest request, kept across steps)."""
-        flat = self._flat_scratch.get(dtype)
-        if flat is None or len(flat) < n or len(flat[0]) < size:
-            size = max(size, len(flat[0]) if flat else 0)
-            count = max(n, len(flat or ()))
-            flat = self._flat_scratch[dtype] = [xp.empty(size, dtype=dtype) for _ in range(count)]
-            # drop the views of the old buffers
-            self._scratch_views = {k: v for k, v in self._scratch_views.items() if k[1] != dtype}
-        return flat
+    def _update_form(self, param: Any) -> Callable[..., Any]:
+        """The form of the update rule (from ``update_forms``) to run on the array ``param``;
+        the one place the form is chosen:
 
-    def _work(self, a: Any, n: int) -> list:
-        """``n`` scratch arrays shaped like ``a`` (views into :meth:`_flat_work`'s buffers)."""
-        key = (a.shape, a.dtype, n)
-        views = self._scratch_views.get(key)
-        if views is None:
-            flat = self._flat_work(_device.array_module(a), a.dtype, a.size, n)
-            views = self._scratch_views[key] = [w[:a.size].reshape(a.shape) for w in flat[:n]]
-        return views
-
-    def _run_cpu(self, kernel: Callable, arrays: tuple, n_work: int, *scalars: Any) -> None:
-        """``kernel(xp, *arrays, *work, *scalars)``, with ``n_work`` scratch arrays, for host arrays.
-
-        ``arrays`` (the parameter, its gradient and state buffers, all of one shape; None
-        entries pass through) larger than ``_WHOLE_BYTES`` are cut into flat chunks of
-        ``_CHUNK_BYTES``, so the several passes an update makes over each chunk hit the CPU
-        cache instead of main memory; smaller ones (and non-contiguous ones, which cannot be
-        cut into flat pieces without copies) are updated whole."""
-        a = arrays[0]
-        xp = _device.array_module(a)
-        n = a.size
-        if n * a.dtype.itemsize <= _WHOLE_BYTES or not all(x is None or x.flags.c_contiguous for x in arrays):
-            kernel(xp, *arrays, *self._work(a, n_work), *scalars)
-            return
-        size = max(1024, _CHUNK_BYTES // a.dtype.itemsize)
-        work = [w[:size] for w in self._flat_work(xp, a.dtype, size, n_work)[:n_work]]
-        flats = [None if x is None else x.reshape(-1) for x in arrays]
-        for i in range(0, n, size):
-            j = i + size
-            if j > n:
-                j = n
-                work = [w[:j - i] for w in work]
-            kernel(xp, *[None if f is None else f[i:j] for f in flats], *work, *scalars)
+        * ``plain`` when ``update_form == "plain"``;
+        * ``cuda_fused`` for a CUDA array: one kernel launch instead of one per array operation;
+        * ``chunked`` for a host array: no temporaries, and large arrays in cache-sized pieces."""
+        form = self.update_form
+        if form == "fast":
+            return self.update_forms.cuda_fused if is_cuda_array(param) else self.update_forms.chunked
+        if form == "plain":
+            return self.update_forms.plain
+        raise ValueError(f"{type(self).__name__}.update_form must be 'fast' or 'plain', got {form!r}")
 
     # -- state dict ----------------------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -381,50 +373,108 @@ def check_number(name: str, value: Any, low: float = 0.0, high: float | None = N
         raise ValueError(f"Invalid {name}: {value} (must be {bound})")
 
 
-def effective_grad(xp: Any, a: Any, g: Any, weight_decay: float, maximize: bool, out: Any) -> Any:
-    """The gradient an update uses: ``(-g if maximize else g) + weight_decay·p`` (L2 penalty),
-    written into ``out`` when it differs from ``g`` (``g`` itself is never modified)."""
+# -- shared by the fast forms -------------------------------------------------------------------
+class Scratch:
+    """Reusable arrays for the chunked update forms: flat buffers per dtype, shared by all
+    parameters and grown to the largest request, and views of them shaped like a parameter.
+    A chunked form uses the scratch it is given, else its thread's (:func:`thread_scratch`):
+    the buffers are temporaries, never part of an optimizer's state."""
+
+    def __init__(self) -> None:
+        self.flat: dict = {}  # dtype -> [flat buffer, ...]
+        self.shaped: dict = {}  # (shape, dtype, n) -> (view of a flat buffer shaped like a parameter, ...)
+
+    def buffers(self, xp: Any, dtype: Any, size: int, n: int) -> list:
+        """``n`` (or more) flat arrays of ``dtype`` with at least ``size`` elements each."""
+        flat = self.flat.get(dtype)
+        if flat is None or len(flat) < n or len(flat[0]) < size:
+            size = max(size, len(flat[0]) if flat else 0)
+            n = max(n, len(flat or ()))
+            flat = self.flat[dtype] = [xp.empty(size, dtype=dtype) for _ in range(n)]
+            self.shaped = {k: v for k, v in self.shaped.items() if k[1] != dtype}  # views of the old buffers
+        return flat
+
+    def shaped_like(self, a: Any, n: int) -> tuple:
+        """``n`` scratch arrays of ``a``'s shape and dtype."""
+        key = (a.shape, a.dtype, n)
+        views = self.shaped.get(key)
+        if views is None:
+            flat = self.buffers(array_module(a), a.dtype, a.size, n)
+            views = self.shaped[key] = tuple(w[:a.size].reshape(a.shape) for w in flat[:n])
+        return views
+
+    def chunks(self, arrays: tuple, n_work: int) -> Iterator[tuple]:
+        """``arrays`` cut into flat pieces of ``_CHUNK_BYTES``, each followed by ``n_work``
+        scratch arrays of its size."""
+        a = arrays[0]
+        size = max(1024, _CHUNK_BYTES // a.dtype.itemsize)
+        work = [w[:size] for w in self.buffers(array_module(a), a.dtype, size, n_work)[:n_work]]
+        flats = [None if x is None else x.reshape(-1) for x in arrays]
+        for i in range(0, a.size, size):
+            j = min(i + size, a.size)
+            yield (*[None if f is None else f[i:j] for f in flats], *[w[:j - i] for w in work])
+
+
+_THREAD = threading.local()
+
+
+def thread_scratch() -> Scratch:
+    """The calling thread's :class:`Scratch`, shared by every chunked update the thread runs."""
+    try:
+        return _THREAD.scratch
+    except AttributeError:
+        scratch = _THREAD.scratch = Scratch()
+        return scratch
+
+
+def pieces_with_scratch(arrays: tuple, n_work: int, scratch: Scratch | None = None) -> Iterable[tuple]:
+    """``arrays`` (a parameter, its gradient and its state arrays, all of one shape; None entries
+    pass through) followed by ``n_work`` arrays from ``scratch`` (default: the thread's), as one
+    tuple per piece.
+
+    A parameter up to ``_WHOLE_BYTES`` (or one that is not contiguous, which cannot be cut without
+    copies) is one piece; a larger one comes as flat pieces of ``_CHUNK_BYTES``."""
+    if scratch is None:
+        scratch = thread_scratch()
+    a = arrays[0]
+    if a.nbytes <= _WHOLE_BYTES or not all(x is None or x.flags.c_contiguous for x in arrays):
+        return (arrays + (scratch.shaped.get((a.shape, a.dtype, n_work)) or scratch.shaped_like(a, n_work)),)
+    return scratch.chunks(arrays, n_work)
+
+
+def effective_grad_into(xp: Any, param: Any, grad: Any, *, weight_decay: float, maximize: bool, out: Any) -> Any:
+    """The gradient an update follows, ``d = (−grad if maximize else grad) + weight_decay·param``,
+    computed into ``out`` when it differs from ``grad`` (``grad`` itself is never changed).
+    Bitwise what the plain forms compute."""
     if weight_decay == 0:
         if not maximize:
-            return g
-        return xp.negative(g, out=out)
-    xp.multiply(a, weight_decay, out=out)
+            return grad
+        return xp.negative(grad, out=out)
+    xp.multiply(param, weight_decay, out=out)
     if maximize:
-        return xp.subtract(out, g, out=out)
-    return xp.add(out, g, out=out)
+        return xp.subtract(out, grad, out=out)
+    return xp.add(out, grad, out=out)
 
 
-def adam_moments_(xp: Any, a: Any, g: Any, m: Any, v: Any, w1: Any, w2: Any, lr: float, beta1: float,
-                  beta2: float, wd: float, decoupled: bool, maximize: bool) -> Any:
-    """The Adam-family first steps, shared by Adam/AdamW and NAdam: weight decay (decoupled:
-    p ← p·(1 − lr·wd); else the L2 term joins d), then m ← lerp(m, d, 1 − β₁) and
-    v ← β₂·v + (1 − β₂)·d².  Returns d (``g`` itself or ``w1``); ``w2`` is scratch."""
-    if decoupled:
-        if wd != 0:
-            a *= 1 - lr * wd
-        d = effective_grad(xp, a, g, 0, maximize, w1)
-    else:
-        d = effective_grad(xp, a, g, wd, maximize, w1)
-    lerp_(xp, m, d, 1 - beta1, w2)
-    add_square_(xp, v, d, beta2, w2)
-    return d
+def cuda_kernel(name: str, in_params: str, out_params: str, body: str) -> Any:
+    """The CuPy ``ElementwiseKernel`` of a fused update (built on first use, then cached)."""
+    return elementwise_kernel("optim_" + name, in_params, out_params, body)
 
 
-def lerp_(xp: Any, m: Any, d: Any, weight: float, tmp: Any) -> None:
-    """m ← m + weight·(d − m) in place, evaluated the way PyTorch's ``lerp_`` does (for
-    weight ≥ ½ it is d − (1 − weight)·(d − m), which rounds better near d)."""
-    xp.subtract(d, m, out=tmp)
-    if weight < 0.5:
-        tmp *= weight
-        m += tmp
-    else:
-        tmp *= 1 - weight
-        xp.subtract(d, tmp, out=m)
+def cuda_effective_grad(maximize: bool, decoupled_weight_decay: bool = False) -> str:
+    """Kernel text that starts a fused update: ``double d``, the gradient the update follows, and
+    ``double theta``, the parameter (shrunk by ``1 − lr·wd`` first when the weight decay is
+    decoupled, else ``wd·theta`` joins d).  The kernel's inputs are named ``g``, ``wd`` (and
+    ``lr``), its output parameter ``p``."""
+    decay = "theta *= 1.0 - lr * wd;" if decoupled_weight_decay else "d += wd * theta;"
+    return f"""
+double d = (double)g;
+if ({cuda_flag(maximize)}) d = -d;
+double theta = (double)p;
+if (wd != 0.0) {{ {decay} }}
+"""
 
 
-def add_square_(xp: Any, v: Any, d: Any, decay: float, tmp: Any) -> None:
-    """v ← decay·v + (1 − decay)·d² in place (the running average of squared gradients)."""
-    v *= decay
-    xp.multiply(d, d, out=tmp)
-    tmp *= 1 - decay
-    v += tmp
+def cuda_flag(x: bool) -> str:
+    """A Python bool as C++ text (options that change the code are compiled into the kernel)."""
+    return "true" if x else "false"

@@ -207,8 +207,8 @@ def _fill_tensor(item: Item, t: Tensor | None, meta: tuple | None, show_grads: b
 
 @contextlib.contextmanager
 def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector: drawing a 10k-op graph creates ~10^5 acyclic objects,
-    and each automatic collection would walk the whole tape again (about a third of the time)."""
+    """Pause the cyclic garbage collector: drawing a large graph creates many short-lived acyclic
+    objects, and each automatic collection they trigger would walk the whole tape again."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -324,7 +324,7 @@ def _build(outputs: list, params: Any, names: Mapping | None, show_shapes: bool,
             if node.released:
                 op.saved = ["freed by backward"]
             else:
-                op.saved = [_saved_text(node, s) for s in node.saved]
+                op.saved = [_saved_text(node, s) for s in node.saved if s is not None]  # None: not needed
                 if node.saves_output and isinstance(node.output, Tensor):
                     op.saved.append("output " + shape_text(node.output.shape))
                 # Arrays an op keeps as attributes (a ReLU mask, softmax rows...) are saved state too.

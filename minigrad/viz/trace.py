@@ -10,10 +10,11 @@ clusters.
 
 How, without touching the core: for the duration of the block, ``Function.apply``
 is wrapped (one extra dictionary insert per op), and each sub-module of ``model``
-gets an instance-level ``forward`` that pushes its dotted name on a stack around
-the real ``forward``.  Both are undone on exit, also when an exception escapes.
-Nested ``trace`` blocks are fine.  The recording is process-wide: ops run by other
-threads during the block are recorded too.
+gets two forward hooks: a pre-hook that pushes its dotted name on a stack and a
+forward hook (``always_call=True``, so it also runs when ``forward`` raises) that
+pops it.  Both are undone on exit, also when an exception escapes.  Nested ``trace``
+blocks are fine.  The recording is process-wide: ops run by other threads during the
+block are recorded too.
 """
 from __future__ import annotations
 
@@ -68,43 +69,38 @@ def _recording_apply(cls: type, *inputs: Any, **options: Any) -> Tensor:
     return out
 
 
-def _wrap_forward(module: Any, path: str) -> tuple:
-    """Give ``module`` an instance ``forward`` that marks its calls; returns how to undo it."""
-    d = module.__dict__
-    had_own = "forward" in d
-    previous = d.get("forward")
-    inner = module.forward
+# ids of the modules that carry a trace's hooks now (an enclosing trace's mark is not repeated)
+_marked: set = set()
+
+
+def _mark(module: Any, path: str) -> tuple:
+    """Hook ``module`` so that ops recorded during its calls carry ``(path, class name)``;
+    returns the two hook handles."""
     entry = (path, type(module).__name__)
 
-    def forward(*args: Any, **kwargs: Any) -> Any:
+    def enter(module: Any, args: tuple) -> None:
         _module_stack.append(entry)
-        try:
-            return inner(*args, **kwargs)
-        finally:
+
+    def leave(module: Any, args: tuple, output: Any) -> None:
+        # ``enter`` may not have run if an earlier pre-hook raised: pop only our own entry.
+        if _module_stack and _module_stack[-1] is entry:
             _module_stack.pop()
 
-    forward._minigrad_viz_wrapper = True  # type: ignore[attr-defined]
-    cls = type(module)
-    setattr(module, "forward", forward)  # (a Module then switches to a class whose __call__ reads it)
-    return module, had_own, previous, cls
-
-
-def _unwrap_forward(module: Any, had_own: bool, previous: Any, cls: type) -> None:
-    d = module.__dict__
-    if had_own:
-        d["forward"] = previous
-    else:
-        d.pop("forward", None)
-    if type(module) is not cls:
-        module.__class__ = cls
+    if not (hasattr(module, "register_forward_pre_hook") and hasattr(module, "register_forward_hook")):
+        raise TypeError(f"trace(model): module {path or '(root)'!r} ({type(module).__name__}) has no "
+                        "register_forward_pre_hook/register_forward_hook (an mg.nn.Module has them)")
+    return (module.register_forward_pre_hook(enter, prepend=True),
+            module.register_forward_hook(leave, always_call=True))
 
 
 class trace:
     """Context manager: record shapes, constant inputs and (given ``model``) module calls.
 
     ``model`` is anything with ``named_modules()`` yielding ``(dotted name, module)``
-    pairs whose calls go through ``module.forward`` (every ``mg.nn.Module``).  The root
-    module is named by its class, the others by their dotted paths ("0", "encoder.1").
+    pairs whose modules take forward hooks as ``mg.nn.Module`` does
+    (``register_forward_pre_hook(hook, prepend=...)``, ``register_forward_hook(hook,
+    always_call=...)``).  The root module is named by its class, the others by their
+    dotted paths ("0", "encoder.1").
 
     Example::
 
@@ -118,19 +114,23 @@ class trace:
             raise TypeError(f"trace(model): expected a module with named_modules() (an mg.nn.Module), "
                             f"got {type(model).__name__}")
         self.model = model
-        self._undo: list = []
+        self._handles: list = []
+        self._marked_here: list = []
+        self._stack_size = 0
 
     def __enter__(self) -> "trace":
         global _depth
         if _depth == 0:
             Function.apply = classmethod(_recording_apply)
         _depth += 1
+        self._stack_size = len(_module_stack)
         try:
             if self.model is not None:
                 for path, m in self._modules():
-                    if not getattr(m.__dict__.get("forward"), "_minigrad_viz_wrapper", False):
-                        # (a module already marked by an enclosing trace keeps that one mark)
-                        self._undo.append(_wrap_forward(m, path))
+                    if id(m) not in _marked:  # (a module marked by an enclosing trace keeps that one mark)
+                        _marked.add(id(m))
+                        self._marked_here.append(id(m))
+                        self._handles.extend(_mark(m, path))
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -139,14 +139,17 @@ class trace:
     def _modules(self) -> Iterator[tuple]:
         seen = set()
         for path, m in self.model.named_modules():
-            if id(m) not in seen:  # a module reachable by two paths is wrapped once
+            if id(m) not in seen:  # a module reachable by two paths is marked once
                 seen.add(id(m))
                 yield path, m
 
     def __exit__(self, *exc: Any) -> None:
         global _depth
-        while self._undo:
-            _unwrap_forward(*self._undo.pop())
+        while self._handles:
+            self._handles.pop().remove()
+        while self._marked_here:
+            _marked.discard(self._marked_here.pop())
+        del _module_stack[self._stack_size:]  # entries left by an interrupt (KeyboardInterrupt skips the hooks)
         _depth -= 1
         if _depth == 0:
             Function.apply = _original_apply

@@ -3,6 +3,7 @@ round trips, in-place/version semantics, errors, the chunked CPU path, CUDA."""
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import pytest
@@ -420,30 +421,41 @@ def test_chunked_cpu_path_is_bitwise_identical(monkeypatch):
 
 
 def test_cpu_scratch_is_shared_by_parameters_and_regrown_for_larger_ones():
-    """The update's scratch arrays are views of one set of flat buffers per dtype, sized to the
-    largest parameter (not one set per shape); growing them for a later, larger parameter must not
-    disturb the updates of the others."""
-    rng = np.random.default_rng(2)
-    shapes = [(3, 4), (5,), (7, 9), (2, 2)]  # (7, 9) arrives after smaller ones: the buffers grow
-    start = [rng.standard_normal(s).astype(np.float32) for s in shapes]
-    grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(3)]
-    start64 = rng.standard_normal(6)
+    """The chunked forms' scratch arrays are views of one set of flat buffers per dtype and thread,
+    shared by every parameter and optimizer the thread steps and sized to the largest parameter
+    (not one set per shape); growing them for a later, larger parameter must not disturb the
+    updates of the others.  (Run in a fresh thread, whose scratch starts empty.)"""
+    found = []
 
-    together = [mg.tensor(a.copy(), requires_grad=True) for a in start] + [mg.tensor(start64.copy(),
-                                                                                     requires_grad=True)]
-    alone = [mg.tensor(a.copy(), requires_grad=True) for a in start]
-    opt = optim.Adam(together, lr=0.1)
-    singles = [optim.Adam([p], lr=0.1) for p in alone]
-    for step_grads in grads:
-        for p, q, g in zip(together, alone, step_grads):
-            p.grad, q.grad = mg.tensor(g), mg.tensor(g)
-        together[-1].grad = mg.tensor(np.ones(6))
-        opt.step()
-        for single in singles:
-            single.step()
+    def steps() -> None:
+        rng = np.random.default_rng(2)
+        shapes = [(3, 4), (5,), (7, 9), (2, 2)]  # (7, 9) arrives after smaller ones: the buffers grow
+        start = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+        grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(3)]
+        start64 = rng.standard_normal(6)
+        together = [mg.tensor(a.copy(), requires_grad=True) for a in start] + [mg.tensor(start64.copy(),
+                                                                                         requires_grad=True)]
+        alone = [mg.tensor(a.copy(), requires_grad=True) for a in start]
+        opt = optim.Adam(together, lr=0.1)
+        singles = [optim.Adam([p], lr=0.1) for p in alone]
+        for step_grads in grads:
+            for p, q, g in zip(together, alone, step_grads):
+                p.grad, q.grad = mg.tensor(g), mg.tensor(g)
+            together[-1].grad = mg.tensor(np.ones(6))
+            opt.step()
+            for single in singles:
+                single.step()
+        found.append(([p.detach().numpy() for p in together], [q.detach().numpy() for q in alone],
+                      optimizer_module.thread_scratch().flat))
+
+    thread = threading.Thread(target=steps)
+    thread.start()
+    thread.join()
+    assert found, "the steps raised in their thread (see the warning above)"
+    together, alone, flat = found[0]
     for p, q in zip(together, alone):
-        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
-    flat = opt._flat_scratch
+        np.testing.assert_array_equal(p, q)
+    assert optimizer_module.thread_scratch().flat is not flat  # (each thread its own)
     assert sorted(str(d) for d in flat) == ["float32", "float64"]
     assert [len(w) for w in flat[np.dtype(np.float32)]] == [63, 63]  # Adam's two, sized to (7, 9)
     assert [len(w) for w in flat[np.dtype(np.float64)]] == [6, 6]
@@ -546,7 +558,7 @@ def test_plain_sgd_is_bitwise_the_textbook_update_and_bumps_versions():
             np.testing.assert_array_equal(p.detach().numpy(), want_p)
             np.testing.assert_array_equal(q.detach().numpy(), want_q)
             assert (p._version, q._version, idle._version) == (before[0] + 1, before[1] + 1, before[2])
-        y = (p * 2).sum()
+        y = (p * p).sum()  # (saves p for its backward)
         p.grad = mg.ones_like(p)
         opt.step()
         with pytest.raises(RuntimeError, match="modified by an in-place operation"):

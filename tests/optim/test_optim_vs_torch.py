@@ -1,5 +1,6 @@
-"""50-step trajectories of every optimizer (several option combinations) and every schedule
-against ``torch.optim`` in float64, to 1e-10.  Skipped when PyTorch is not importable."""
+"""50-step trajectories of every optimizer (several option combinations, in its plain and its
+fast update forms) and every schedule against ``torch.optim`` in float64, to 1e-10.  Skipped when
+PyTorch is not importable."""
 from __future__ import annotations
 
 
@@ -42,7 +43,7 @@ def _loss(lib, w, b, x, y):
     return ((lib.tanh(z) - y) ** 2).mean() + 0.05 * (w * w).sum() + lib.log(1 + (b - 0.3) ** 2).sum()
 
 
-def _run_pair(mg_cls, torch_cls, kwargs, groups=None, steps=STEPS, schedule=None):
+def _run_pair(mg_cls, torch_cls, kwargs, groups=None, steps=STEPS, schedule=None, update_form="fast"):
     w0, b0, x, y = _problem()
     wm = mg.tensor(w0, requires_grad=True)
     bm = mg.tensor(b0, requires_grad=True)
@@ -54,6 +55,7 @@ def _run_pair(mg_cls, torch_cls, kwargs, groups=None, steps=STEPS, schedule=None
     else:
         om = mg_cls([{"params": [wm], **groups[0]}, {"params": [bm], **groups[1]}], **kwargs)
         ot = torch_cls([{"params": [wt], **groups[0]}, {"params": [bt], **groups[1]}], **kwargs)
+    om.update_form = update_form
     sm = st = None
     if schedule is not None:
         sm = schedule[0](om)
@@ -110,9 +112,12 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("update_form", ["fast", "plain"])
 @pytest.mark.parametrize("name,kwargs", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
-def test_trajectory_matches_torch(name, kwargs):
-    _run_pair(getattr(optim, name), getattr(torch.optim, name), kwargs)
+def test_trajectory_matches_torch(name, kwargs, update_form):
+    """Both the plain update rules (``*_update``, as the papers write them) and the fast forms the
+    optimizers run by default."""
+    _run_pair(getattr(optim, name), getattr(torch.optim, name), kwargs, update_form=update_form)
 
 
 @pytest.mark.parametrize("name,kwargs,groups", [
@@ -122,6 +127,7 @@ def test_trajectory_matches_torch(name, kwargs):
 ])
 def test_parameter_groups_match_torch(name, kwargs, groups):
     _run_pair(getattr(optim, name), getattr(torch.optim, name), kwargs, groups)
+    _run_pair(getattr(optim, name), getattr(torch.optim, name), kwargs, groups, update_form="plain")
 
 
 def _sched(name, **kw):

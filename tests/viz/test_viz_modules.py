@@ -100,20 +100,44 @@ def test_nested_autoencoder_depths():
     assert sum(k.startswith("m") for k in nodes) == 4
 
 
+class _ListHandle:
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        self.hooks.remove(self.hook)
+
+
 class HandMade:
-    """A module by duck typing only: named_modules() and forward() reached through __call__."""
+    """A module by duck typing only: named_modules() and the two hook registrations trace uses,
+    with a __call__ that runs the hooks around forward."""
 
     def __init__(self, children=()):
         self.children = list(children)
         self.w = mg.tensor([[1.0, -1.0], [0.5, 2.0]], requires_grad=True)
+        self.pre_hooks, self.hooks = [], []
 
     def named_modules(self):
         yield "", self
         for i, c in enumerate(self.children):
             yield str(i), c
 
+    def register_forward_pre_hook(self, hook, *, prepend=False):
+        self.pre_hooks.insert(0 if prepend else len(self.pre_hooks), hook)
+        return _ListHandle(self.pre_hooks, hook)
+
+    def register_forward_hook(self, hook, *, always_call=False):
+        self.hooks.append(hook)  # (__call__ runs every forward hook, also when forward raises)
+        return _ListHandle(self.hooks, hook)
+
     def __call__(self, x):
-        return self.forward(x)
+        for hook in list(self.pre_hooks):
+            hook(self, (x,))
+        try:
+            return self.forward(x)
+        finally:
+            for hook in list(self.hooks):
+                hook(self, (x,), None)
 
     def forward(self, x):
         h = (x @ self.w).relu()
@@ -128,9 +152,9 @@ def test_duck_typed_module_and_clean_up():
     original_apply = Function.__dict__["apply"]
     x = mg.tensor([[1.0, 2.0]])
     with viz.trace(outer):
-        assert "forward" in outer.__dict__ and "forward" in inner.__dict__
+        assert len(outer.pre_hooks) == len(outer.hooks) == len(inner.pre_hooks) == len(inner.hooks) == 1
         out = outer(x).sum()
-    assert "forward" not in outer.__dict__ and "forward" not in inner.__dict__
+    assert outer.pre_hooks == outer.hooks == inner.pre_hooks == inner.hooks == []
     assert Function.__dict__["apply"] is original_apply
     text = viz.draw_graph(out, params={"outer.w": outer.w, "inner.w": inner.w}).to_dot()
     nodes, _, _, _, clusters = parse_dot(text)
@@ -140,13 +164,34 @@ def test_duck_typed_module_and_clean_up():
     assert len(inner_w) == 1 and _cluster_of(text, inner_w[0]) == ["HandMade", "0: HandMade"]
 
 
+def _hook_count(model):
+    return sum(len(m._forward_pre_hooks) + len(m._forward_hooks) for m in model.modules())
+
+
+def test_a_module_without_hooks_is_refused_and_nothing_stays_hooked():
+    class Mixed:
+        def __init__(self):
+            self.lin = nn.Linear(2, 2)
+
+        def named_modules(self):
+            yield "lin", self.lin
+            yield "plain", object()
+
+    model = Mixed()
+    original_apply = Function.__dict__["apply"]
+    with pytest.raises(TypeError, match=r"module 'plain' \(object\) has no register_forward_pre_hook"):
+        with viz.trace(model):
+            pass
+    assert _hook_count(model.lin) == 0 and Function.__dict__["apply"] is original_apply
+
+
 def test_trace_undoes_itself_on_errors_and_nests():
     model = nn.Sequential(nn.Linear(2, 2))
     original_apply = Function.__dict__["apply"]
     with pytest.raises(ValueError, match="linear: input of shape"):
         with viz.trace(model):
             model(mg.randn(3, 5))
-    assert Function.__dict__["apply"] is original_apply and "forward" not in model[0].__dict__
+    assert Function.__dict__["apply"] is original_apply and _hook_count(model) == 0
     with viz.trace():
         with viz.trace(model):
             a = model(mg.randn(1, 2))
@@ -177,9 +222,49 @@ def test_records_do_not_keep_the_graph_alive():
 def test_nested_traces_of_one_model_mark_each_module_once():
     model = nn.Sequential(nn.Linear(2, 2))
     with viz.trace(model):
+        assert _hook_count(model) == 4  # a pre-hook and a forward hook on each module
         with viz.trace(model):
+            assert _hook_count(model) == 4
             out = model(mg.randn(1, 2))
-        assert "forward" in model[0].__dict__  # the outer block's mark stays until it exits
-    assert "forward" not in model[0].__dict__
+        assert _hook_count(model) == 4  # the outer block's marks stay until it exits
+    assert _hook_count(model) == 0
     from minigrad.viz.trace import record_of
     assert record_of(out.grad_fn).modules == (("", "Sequential"), ("0", "Linear"))
+
+
+def test_a_call_that_raises_leaves_no_module_on_the_stack():
+    from minigrad.viz.trace import record_of
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    with viz.trace(model):
+        with pytest.raises(ValueError, match="linear: input of shape"):
+            model(mg.randn(3, 5))
+        after = mg.randn(2, requires_grad=True).exp()  # recorded outside every module
+        inside = model(mg.randn(1, 2))
+    assert record_of(after.grad_fn).modules == ()
+    assert record_of(inside.grad_fn).modules == (("", "Sequential"), ("1", "ReLU"))
+
+
+def test_trace_keeps_the_users_hooks_and_sees_an_instance_forward():
+    from minigrad.viz.trace import record_of
+
+    class Block(nn.Module):  # calls its children itself, not through Sequential
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+            self.act = nn.Tanh()
+
+        def forward(self, x):
+            return self.act(self.fc(x))
+
+    model = Block()
+    seen = []
+    handle = model.fc.register_forward_hook(lambda m, args, out: seen.append(tuple(out.shape)))
+    model.act.forward = lambda x: x.sigmoid()  # a forward assigned on the instance is the one traced
+    with viz.trace(model):
+        out = model(mg.randn(3, 2))
+    assert seen == [(3, 2)] and len(model.fc._forward_hooks) == 1 and _hook_count(model) == 1
+    assert out.grad_fn.name() == "SigmoidBackward"
+    assert record_of(out.grad_fn).modules == (("", "Block"), ("act", "Tanh"))
+    assert record_of(out.grad_fn.next_functions[0]).modules == (("", "Block"), ("fc", "Linear"))
+    handle.remove()
+    assert _hook_count(model) == 0

@@ -9,6 +9,13 @@ from .linear import linear
 from .normalization import batch_norm
 from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
 
+# The plain form of each fused function, composed from differentiable ops: read these first; the
+# tests check that the fused functions agree with them.  (Not in __all__: not PyTorch names.)
+from .binary import binary_cross_entropy_reference, binary_cross_entropy_with_logits_reference
+from .cross_entropy import cross_entropy_reference
+from .dropout import dropout_reference
+from .linear import linear_reference
+
 __all__ = ["elu", "gelu", "leaky_relu", "log_softmax", "logsumexp", "one_hot", "relu", "sigmoid", "softmax",
            "softplus", "tanh", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_sparsity",
            "cross_entropy", "nll_loss", "kl_div", "dropout", "linear", "batch_norm", "huber_loss", "l1_loss",

@@ -15,8 +15,9 @@ cost.  Here:
   r_n = dy (or dy_n for 'none'), divided by the count for 'mean'; 0 on ignored rows.
 
 Nothing is read back to the host, so a training step never waits for the GPU.  Arithmetic is in
-double precision, rounded once on store.  With ``create_graph`` the backward is built from
-recorded ops instead, so higher derivatives stay exact.
+double precision, rounded once on store.  With ``create_graph`` the backward is the same formula
+built from recorded ops, so higher derivatives stay exact.  The plain form of the whole loss is
+``cross_entropy_reference`` (cross_entropy.py); the tests compare both kernels with it.
 """
 from __future__ import annotations
 
@@ -70,9 +71,14 @@ def _kernel(name: str, in_params: str, out_params: str, body: str) -> Any:
 
 class CudaCrossEntropy(Function):
     """ℓ = cross_entropy(x, t) for CUDA logits x (M, C) and class indices t (M,), no class
-    weights or label smoothing; ``ignore_index`` and the three reductions as in PyTorch."""
+    weights or label smoothing; ``ignore_index`` and the three reductions as in PyTorch.
+
+    Backward:  dℓ/dx_n = (softmax(x_n) - onehot(t_n))·r_n,  r_n = dy_n ('none'), dy / K
+    ('mean', K the number of rows that count) or dy ('sum'); r_n = 0 on ignored rows and NaN
+    on rows whose target is out of range."""
 
     def forward(self, x: Tensor, t: Any, ignore_index: int, reduction: str) -> Any:
+        self.save_for_backward(x)
         cp = _device.cupy_module()
         a = cp.ascontiguousarray(x._data)
         m, c = a.shape
@@ -83,7 +89,6 @@ class CudaCrossEntropy(Function):
         out = cp.empty(2 * m, dtype=a.dtype)  # [ℓ_0 .. ℓ_{M-1}, counts_0 .. counts_{M-1}]
         _kernel("rows", "raw T x, raw I t, int64 ignore, int64 C, int64 M", "float64 lse, raw T rows_out", _ROWS)(
             a, t, ignore_index, c, m, lse, out)
-        self.saved = (x,)
         self.a, self.t, self.lse, self.ignore, self.mode = a, t, lse, ignore_index, _MODES[reduction]
         self.sums = None
         if reduction == "none":
@@ -93,28 +98,30 @@ class CudaCrossEntropy(Function):
         return sums[0] if reduction == "sum" else sums[0] / sums[1]
 
     def backward(self, g: Tensor) -> tuple:
-        if GradMode.enabled:  # create_graph: recorded ops, so higher derivatives work
-            return self._recorded_backward(g), None, None, None
-        a, dy = self.a, g._data
-        if dy.dtype != a.dtype:
-            dy = dy.astype(a.dtype)
-        sums = self.sums if self.sums is not None else dy  # (unused for 'none')
-        grad = _device.cupy_module().empty_like(a)
-        _kernel("grad", "raw T x, raw float64 lse, raw I t, raw T dy, raw T sums, int64 ignore, int64 C, int32 mode",
-                "T grad", _GRAD)(a, self.lse, self.t, dy.reshape(-1), sums, self.ignore, a.shape[1], self.mode, grad)
-        return _make(grad, False, None), None, None, None
-
-    def _recorded_backward(self, g: Tensor) -> Tensor:
-        """(softmax(x) - onehot(t)) · r_n from Tensor ops (only ``x`` and ``g`` carry gradients)."""
-        (x,) = self.saved
-        cp = _device.cupy_module()
+        if not GradMode.enabled:  # no graph of the backward wanted: one kernel writes the whole gradient
+            return _cross_entropy_backward_kernel(self, g), None, None, None
+        (x,) = self.saved_tensors
+        cp, dtype = _device.cupy_module(), self.a.dtype
         c = self.a.shape[1]
         t = self.t.astype("int64")
         counts = t != self.ignore
         bad = counts & ((t < 0) | (t >= c))
-        onehot = (cp.arange(c)[None, :] == t[:, None]).astype(self.a.dtype)
-        row = cp.where(bad, cp.nan, counts.astype(self.a.dtype))[:, None]  # r_n / dy: 0 ignored, NaN bad
+        onehot = (cp.arange(c)[None, :] == t[:, None]).astype(dtype)
+        per_row = cp.where(bad, cp.nan, counts.astype(dtype))[:, None]  # r_n / dy: 1, 0 ignored, NaN out of range
         if self.mode == 0:
-            row = row / self.sums[1]
-        scale = reshape(g, (-1, 1)) if self.mode == 2 else g
-        return (softmax(x, 1) - constant(onehot)) * constant(row.astype(self.a.dtype)) * scale
+            per_row = per_row / self.sums[1]  # 'mean': divided by K
+        dy = reshape(g, (-1, 1)) if self.mode == 2 else g
+        return (softmax(x, 1) - constant(onehot)) * constant(per_row.astype(dtype)) * dy, None, None, None
+
+
+def _cross_entropy_backward_kernel(node: CudaCrossEntropy, g: Tensor) -> Tensor:
+    """CudaCrossEntropy's gradient (softmax(x) - onehot(t))·r as one kernel launch (``_GRAD``;
+    not differentiable again: used when the backward is not recorded)."""
+    a, dy = node.a, g._data
+    if dy.dtype != a.dtype:
+        dy = dy.astype(a.dtype)
+    sums = node.sums if node.sums is not None else dy  # (unused for 'none')
+    grad = _device.cupy_module().empty_like(a)
+    _kernel("grad", "raw T x, raw float64 lse, raw I t, raw T dy, raw T sums, int64 ignore, int64 C, int32 mode",
+            "T grad", _GRAD)(a, node.lse, node.t, dy.reshape(-1), sums, node.ignore, a.shape[1], node.mode, grad)
+    return _make(grad, False, None)

@@ -1,4 +1,10 @@
-"""Binary cross-entropy (on probabilities and on logits) and the sparse-autoencoder KL penalty."""
+"""Binary cross-entropy (on probabilities and on logits) and the sparse-autoencoder KL penalty.
+
+Each loss has its plain form beside it, written from log and sigmoid as the formula reads:
+``binary_cross_entropy_reference`` and ``binary_cross_entropy_with_logits_reference``.  The
+functions themselves add what extreme inputs need (logs clamped at -100; the logits form never
+forms σ(x)); the tests check that they agree with the plain forms wherever those are finite.
+"""
 from __future__ import annotations
 
 import math
@@ -6,7 +12,7 @@ from typing import Any
 
 from ..._device import array_module
 from ...autograd.function import Function
-from ...ops.activation import softplus
+from ...ops.activation import sigmoid, softplus
 from ...ops.elementwise import clamp, log, where
 from ...tensor import Tensor
 from ._common import as_target, as_weight, check_input, check_reduction, reduce
@@ -29,25 +35,22 @@ def _clamped_log_t(x: Tensor) -> Tensor:
 
 
 class BinaryCrossEntropy(Function):
-    """ℓ = -[y·max(log x, -100) + (1 - y)·max(log(1 - x), -100)].
+    """ℓ = -[y·max(log x, -100) + (1 - y)·max(log(1 - x), -100)], element-wise.
 
-    dℓ/dx = (x - y) / max(x(1 - x), 1e-12)   (finite at x = 0 and x = 1)
+    dℓ/dx = (x - y) / max(x(1 - x), 1e-12)   (-y/x + (1-y)/(1-x) on one fraction, finite at x = 0 and 1)
     dℓ/dy = max(log(1 - x), -100) - max(log x, -100)
     """
 
     def forward(self, x: Tensor, y: Tensor) -> Any:
         a, t = x._data, y._data
         xp = array_module(a)
-        self.saved = (x, y)
+        self.save_for_backward(x, y)
         return -(t * _clamped_log(xp, a) + (1 - t) * _clamped_log(xp, 1 - a))
 
     def backward(self, g: Tensor) -> tuple:
-        x, y = self.saved
-        gx = gy = None
-        if self.next[0] is not None:
-            gx = g * (x - y) / clamp(x * (1 - x), _GRAD_EPS, None)
-        if self.next[1] is not None:
-            gy = g * (_clamped_log_t(1 - x) - _clamped_log_t(x))
+        x, y = self.saved_tensors
+        gx = g * (x - y) / clamp(x * (1 - x), _GRAD_EPS, None) if self.needs_grad(0) else None
+        gy = g * (_clamped_log_t(1 - x) - _clamped_log_t(x)) if self.needs_grad(1) else None
         return gx, gy
 
 
@@ -67,6 +70,26 @@ def _check_probabilities(x: Tensor, op: str, name: str = "input", hint: str = ""
     else:
         got = f"values from {float(a.min())} to {float(a.max())}"
     raise ValueError(f"{op}: all elements of {name} must lie in [0, 1] (probabilities), got {got}{hint}")
+
+
+def binary_cross_entropy_reference(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy from recorded ops: the plain form of :func:`binary_cross_entropy`.
+
+        ℓ = -w·[y·log x + (1 - y)·log(1 - x)],   x, y ∈ [0, 1], any shape (w broadcasts to it)
+
+    then mean / sum / none.  Its gradient, from log's backward, is w·(-y/x + (1 - y)/(1 - x)) =
+    w·(x - y)/(x(1 - x)).  It agrees with :func:`binary_cross_entropy` wherever log x and
+    log(1 - x) exceed -100 and x(1 - x) ≥ 1e-12; at x = 0 or 1 it gives inf, where the
+    function clamps the logs and keeps the gradient finite.
+    """
+    op = "binary_cross_entropy_reference"
+    check_reduction(reduction, op)
+    check_input(input, op)
+    y = as_target(target, input, op)
+    _check_probabilities(input, op)
+    w = as_weight(weight, input, tuple(input.shape), op)
+    loss = -(y * log(input) + (1 - y) * log(1 - input))
+    return reduce(loss if w is None else loss * w, reduction)
 
 
 def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
@@ -115,6 +138,31 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     if w is not None:
         loss = loss * w
     return reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits_reference(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean",
+                                               pos_weight: Any = None) -> Tensor:
+    """Binary cross-entropy of σ(x) from recorded ops: the plain form of
+    :func:`binary_cross_entropy_with_logits`.
+
+        ℓ = -w·[p·y·log σ(x) + (1 - y)·log(1 - σ(x))],   σ(x) = 1 / (1 + e⁻ˣ)
+
+    (p = ``pos_weight``, 1 by default; w and p broadcast to x's shape), then mean / sum / none.
+    Its gradient is w·[(1 + (p - 1)y)·σ(x) - p·y].  With log σ(x) = -softplus(-x) and
+    log(1 - σ(x)) = -x - softplus(-x) this is the function's ℓ = w·[(1 - y)·x + (1 + (p - 1)y)·
+    softplus(-x)], which never forms σ(x).  This form does: 1 - σ(x) loses digits as x grows and
+    is 0 once σ(x) rounds to 1 (x above about 37 in float64, 17 in float32), where log 0 makes
+    the loss inf.
+    """
+    op = "binary_cross_entropy_with_logits_reference"
+    check_reduction(reduction, op)
+    check_input(input, op)
+    y = as_target(target, input, op)
+    w = as_weight(weight, input, tuple(input.shape), op)
+    pw = as_weight(pos_weight, input, tuple(input.shape), op, "pos_weight")
+    s = sigmoid(input)
+    loss = -((y if pw is None else pw * y) * log(s) + (1 - y) * log(1 - s))
+    return reduce(loss if w is None else loss * w, reduction)
 
 
 def kl_sparsity(rho: float, rho_hat: Tensor, reduction: str = "sum") -> Tensor:

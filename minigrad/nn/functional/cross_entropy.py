@@ -2,6 +2,12 @@
 
 Shapes: input (N, C), (C,) or (N, C, d1, d2, ...); targets are class indices of shape
 (N,), () or (N, d1, d2, ...), or class probabilities of the input's shape.
+
+Read :func:`cross_entropy_reference` first: the loss written out from log-softmax, a one-hot
+target distribution, a product and sums.  Class-probability targets run exactly that.  Class
+indices run one fused node, :class:`CrossEntropyIndices` (on a GPU, two CUDA kernels in
+``_cuda_cross_entropy.py``), whose backward is the closed form "softmax minus one-hot"; the
+tests check that every form agrees with the reference: values, gradients, second derivatives.
 """
 from __future__ import annotations
 
@@ -13,12 +19,59 @@ from ...autograd.grad_mode import GradMode
 from ...errors import ShapeError
 from ...ops._util import constant, typed_scalar
 from ...ops.activation import log_softmax, softmax
+from ...ops.elementwise import where
 from ...ops.indexing import getitem
 from ...ops.reduction import sum as _sum
 from ...ops.shape import permute, reshape
 from ...tensor import Tensor, _make
 from ._common import REDUCTIONS, check_input, check_reduction, same_device
 from ._cuda_cross_entropy import CudaCrossEntropy
+from .activation import one_hot
+
+
+def cross_entropy_reference(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
+                            reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy composed from differentiable ops: the plain form of :func:`cross_entropy`.
+
+    With the class dim moved last and the other dims flattened, x holds M rows of C logits and
+    the target is a distribution q (M, C) over the classes:
+
+        class indices t (M,):        q_n = onehot(t_n)·v_n,   v_n = [t_n ≠ ignore_index]
+        class probabilities (M, C):  q as given,              v_n = 1
+        label smoothing ε:           q_n ← (1 - ε)·q_n + (ε/C)·v_n
+        ℓ_n = -Σ_c w_c·q_{n,c}·log softmax(x_n)_c          (w: class weights, 1 by default)
+
+    Reduction 'none': ℓ in the input's shape without its class dim; 'sum': Σ_n ℓ_n; 'mean':
+    Σ_n ℓ_n / D, with D = Σ_n w_{t_n}·v_n for class indices (the kept rows' class weights; M
+    without weights or ignored rows) and D = M for probabilities.  D = 0 gives NaN (0/0).
+    The gradient, from log_softmax's backward, is w-weighted "softmax minus q".
+    """
+    op = "cross_entropy_reference"
+    check_reduction(reduction, op)
+    check_input(input, op)
+    target, probs = _check_targets(input, target, op, allow_probs=True)
+    x, t, c = _to_rows(input, target, probs)  # x (M, C); t: (M,) class indices or (M, C) probabilities
+    m, xp = x.shape[0], array_module(x._data)
+    w = constant(xp.ones(c, dtype=x.dtype) if weight is None else _class_weight(weight, input, c, op))
+    if probs:
+        if ignore_index != -100:
+            raise ValueError(f"{op}: ignore_index={ignore_index} needs class-index targets")
+        q, v, denom = t, 1.0, m
+    else:
+        t = constant(t)
+        kept = t != ignore_index
+        v = reshape(kept.to(x.dtype), (-1, 1))                       # v_n, as an (M, 1) column
+        q = one_hot(where(kept, t, 0), c).to(x.dtype) * v            # one-hot rows, 0 where ignored
+        denom = _sum(q * w).item()                                   # Σ_n w_{t_n}·v_n
+    if label_smoothing:
+        q = q * (1 - label_smoothing) + v * (label_smoothing / c)
+    loss = -_sum(w * q * log_softmax(x, 1), 1)                       # ℓ_n, shape (M,)
+    if reduction == "none":
+        return reshape(loss, _class_free_shape(input))
+    total = _sum(loss)
+    if reduction == "sum":
+        return total
+    return total / denom if denom != 0 else total * float("nan")
 
 
 class _Prepared:
@@ -105,24 +158,29 @@ def _prepare_indices(t: Any, n_classes: int, ignore_index: int, weight: Any, op:
 
 
 class CrossEntropyIndices(Function):
-    """Fused log-softmax + negative log-likelihood for logits x (M, C) and class indices t (M,).
+    """Fused log-softmax + negative log-likelihood for logits x (M, C) and class indices t (M,):
+    what :func:`cross_entropy_reference` computes for class indices, as one node.
 
-    ℓ_n = (1-ε)·w_n·(-log p_{n,t_n}) + (ε/C)·valid_n·Σ_c w_c·(-log p_{n,c}),   p = softmax(x_n)
+    ℓ_n = Σ_c A_{n,c}·(-log p_{n,c}),   p = softmax(x_n),
+    A_{n,c} = (1-ε)·w_n·[c = t_n] + (ε/C)·valid_n·w_c,   w_n = w_{t_n}·valid_n,
 
-    then mean (divided by Σ_n w_n), sum or none.  With A_{n,c} the coefficient of -log p_{n,c}
-    above, dℓ_n/dx_n = (Σ_c A_{n,c})·p_n - A_n, so the gradient is "softmax minus one-hot",
-    scaled.  The backward uses arrays when no graph of it is wanted and Tensor ops otherwise
-    (so create_graph gives exact higher derivatives).  ``prep`` (the checked targets) also
-    carries ``reduction`` and the label smoothing ``eps``: x is the only input on the tape.
+    then mean (divided by Σ_n w_n), sum or none.  Since Σ_c A_{n,c}·(-log p_{n,c}) has the
+    derivative S_n·p_n - A_n with S_n = Σ_c A_{n,c}, the gradient is "softmax minus one-hot",
+    weighted:
+
+        dℓ/dx_n = (S_n·p_n - A_n)·r_n,   r_n = dy_n ('none'), dy / Σ_n w_n ('mean'), dy ('sum').
+
+    ``prep`` (the checked targets) also carries ``reduction`` and the label smoothing ε: x is
+    the only input on the tape.
     """
 
     def forward(self, x: Tensor, prep: _Prepared) -> Any:
+        self.save_for_backward(x)
         a = x._data
         xp = array_module(a)
         m, c = a.shape
         reduction, eps = prep.reduction, prep.eps
         self.prep, self.reduction, self.eps = prep, reduction, eps
-        self.saved = (x,)
         # log p = shifted - log Σ e^shifted, with shifted = x - max x (no overflow).
         shifted = a - a.max(axis=1, keepdims=True)
         e = xp.exp(shifted)
@@ -151,9 +209,18 @@ class CrossEntropyIndices(Function):
             return xp.full((), xp.nan, dtype=a.dtype)
         return (nll.sum() / denom).astype(a.dtype)
 
-    def _coefficients(self, xp: Any, dtype: Any) -> tuple:
-        """(S, A): S_n = Σ_c A_{n,c} (M, 1) and the dense A (M, C), both unscaled."""
+    def backward(self, g: Tensor) -> tuple:
+        if not GradMode.enabled:  # no graph of the backward wanted: the same formula on arrays, no per-op tape work
+            return _cross_entropy_backward_arrays(self, g), None
+        (x,) = self.saved_tensors
+        sums, a = self.coefficients()
+        r = reshape(g, (-1, 1)) if self.reduction == "none" else g * self.factor()
+        return (softmax(x, 1) * constant(sums) - constant(a)) * r, None
+
+    def coefficients(self) -> tuple:
+        """(S, A) of the gradient formula as arrays: A (M, C) and its row sums S (M, 1)."""
         prep, eps = self.prep, self.eps
+        xp, dtype = array_module(self.exp), self.exp.dtype
         m, c = self.exp.shape
         w_rows = prep.w_rows if prep.w_rows is not None else xp.ones(m, dtype=dtype)
         a = xp.zeros((m, c), dtype=dtype)
@@ -164,40 +231,36 @@ class CrossEntropyIndices(Function):
             a += (eps / c) * valid[:, None] * wvec[None, :]
         return a.sum(axis=1, keepdims=True), a
 
-    def _factor(self) -> float:
-        """The reduction's factor for 'mean' and 'sum': 1/denom or 1."""
+    def factor(self) -> float:
+        """The reduction's factor for 'mean' and 'sum': 1/Σ_n w_n or 1 (NaN when Σ_n w_n = 0)."""
         if self.reduction == "sum":
             return 1.0
         denom = float(self.prep.denom)
         return 1.0 / denom if denom != 0 else float("nan")
 
-    def backward(self, g: Tensor) -> tuple:
-        (x,) = self.saved
-        e, s = self.exp, self.norm
-        xp = array_module(e)
-        none = self.reduction == "none"
-        if GradMode.enabled:  # create_graph: build the gradient from recorded ops
-            sums, a = self._coefficients(xp, e.dtype)
-            scale = reshape(g, (-1, 1)) if none else g * self._factor()
-            return (softmax(x, 1) * constant(sums) - constant(a)) * scale, None
-        prep = self.prep
-        ga = g._data
-        if none:
-            r = ga.reshape(-1, 1)
-        elif ga.__class__ is HostArray:
-            r = typed_scalar(float(ga) * self._factor(), e)  # (cached: the same every step)
-        else:
-            r = ga * self._factor()
-        if self.eps == 0 and prep.wvec is None and prep.valid is None:
-            # softmax·r - onehot·r
-            grad = e * (r / s)
-            grad.reshape(-1)[prep.flat] -= r.reshape(-1) if none else r
-        else:
-            sums, a = self._coefficients(xp, e.dtype)
-            grad = (e / s * sums - a) * r
-        if grad.dtype != e.dtype:
-            grad = grad.astype(e.dtype)
-        return _make(grad, False, None), None
+
+def _cross_entropy_backward_arrays(node: CrossEntropyIndices, g: Tensor) -> Tensor:
+    """CrossEntropyIndices' gradient (S·p - A)·r on the arrays (not differentiable again; used
+    when the backward is not recorded).  With no class weights, label smoothing or ignored
+    targets, A is the one-hot of the targets and S = 1: then A·r is subtracted at the target
+    entries alone instead of being formed as a dense (M, C) array."""
+    prep, e, s = node.prep, node.exp, node.norm
+    ga = g._data
+    if node.reduction == "none":
+        r = ga.reshape(-1, 1)
+    elif ga.__class__ is HostArray:
+        r = typed_scalar(float(ga) * node.factor(), e)  # (cached: the same every step)
+    else:
+        r = ga * node.factor()
+    if node.eps == 0 and prep.wvec is None and prep.valid is None:
+        grad = e * (r / s)                                          # p·r
+        grad.reshape(-1)[prep.flat] -= r.reshape(-1) if node.reduction == "none" else r  # - onehot·r
+    else:
+        sums, a = node.coefficients()
+        grad = (e / s * sums - a) * r
+    if grad.dtype != e.dtype:
+        grad = grad.astype(e.dtype)
+    return _make(grad, False, None)
 
 
 def _to_rows(input: Tensor, target: Tensor | None, probs: bool) -> tuple:
@@ -302,24 +365,13 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must lie in [0, 1], got {label_smoothing}")
     target, probs = _check_targets(input, target, op, allow_probs=True)
-    x2, t2, c = _to_rows(input, target, probs)
-    w = _class_weight(weight, input, c, op)
-    if probs:
+    if probs:  # no fused node for class probabilities: the composed form is what runs
         if ignore_index != -100:
             raise ValueError(f"{op}: ignore_index={ignore_index} needs class-index targets; with class-probability "
                              "targets give ignored rows zero probability instead")
-        q = t2 if label_smoothing == 0 else t2 * (1 - label_smoothing) + label_smoothing / c
-        terms = log_softmax(x2, 1) * q
-        if w is not None:
-            terms = terms * constant(w)
-        per_row = -_sum(terms, 1)
-        if reduction == "none":
-            return reshape(per_row, _class_free_shape(input))
-        total = _sum(per_row)
-        if reduction == "sum":
-            return total
-        rows = x2.shape[0]
-        return total / rows if rows else total * float("nan")
+        return cross_entropy_reference(input, target, weight, ignore_index, reduction, label_smoothing)
+    x2, t2, c = _to_rows(input, target, False)
+    w = _class_weight(weight, input, c, op)
     if w is None and label_smoothing == 0.0 and c and is_cuda_array(x2._data):
         out = CudaCrossEntropy.apply(x2, t2, int(ignore_index), reduction)
     else:

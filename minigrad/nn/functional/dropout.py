@@ -1,5 +1,13 @@
-"""Inverted dropout."""
+"""Inverted dropout.
+
+``dropout_reference`` writes it out from recorded ops, y = x · keep / (1 - p); ``dropout`` is the
+same map as one node, ``DropoutMask`` (y = x·m with the scaled mask m made in one pass, and one
+CUDA kernel on a GPU).  Both draw the same uniform numbers from the device's generator, so with
+the same seed they keep the same elements.
+"""
 from __future__ import annotations
+
+from typing import Any
 
 from ... import random as _random
 from ..._device import is_cuda_array
@@ -7,6 +15,39 @@ from ...ops import _cuda_kernels
 from ...ops._util import constant
 from ...ops.activation import MaskGrad
 from ...tensor import Tensor
+
+
+def _check(input: Any, p: Any) -> None:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, got {p!r}")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"dropout: expected a Tensor, got {type(input).__name__}")
+
+
+def _uniform_draws(input: Tensor) -> Any:
+    """u ~ U[0, 1) of the input's shape from its device's generator; element i is kept where
+    u_i ≥ p.  (Drawn in float32 for half-precision inputs.)"""
+    a = input._data
+    draw_dt = a.dtype if a.dtype.kind == "f" and a.dtype.itemsize >= 4 else "float32"
+    return _random.generator(input.device).random(a.shape, dtype=draw_dt)
+
+
+def dropout_reference(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout from recorded ops: the plain form of :func:`dropout`.
+
+        keep_i = [u_i ≥ p],  u_i ~ U[0, 1)   (each element kept with probability 1 - p)
+        y = x · keep / (1 - p)                 (any shape; y has x's shape)
+
+    Its gradient, from the product's backward: dx = dy · keep / (1 - p).  p = 1 drops everything
+    (y = 0·x, no draws); p = 0 or ``training=False`` returns x.
+    """
+    _check(input, p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = constant(_uniform_draws(input) >= p).to(input.dtype)
+    return input * keep / (1.0 - p)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -17,18 +58,13 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     drops without scaling and multiplies the weights by 1-p at test time; the two give the same
     test-time network, see docs/nn.md.)  Masks come from ``mg.random.generator(device)``.
     """
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, got {p!r}")
-    if not isinstance(input, Tensor):
-        raise TypeError(f"dropout: expected a Tensor, got {type(input).__name__}")
+    _check(input, p)
     if not training or p == 0.0:
         return input
     a = input._data
     if p == 1.0:
         return input * constant((a * 0).astype(a.dtype))
-    gen = _random.generator(input.device)
-    draw_dt = a.dtype if a.dtype.kind == "f" and a.dtype.itemsize >= 4 else "float32"
-    u = gen.random(a.shape, dtype=draw_dt)
+    u = _uniform_draws(input)
     if is_cuda_array(a):
         scale = _cuda_kernels.dropout_mask(u, p, a.dtype)  # one launch instead of three
     else:
@@ -38,4 +74,5 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
 class DropoutMask(MaskGrad):
     """y = x · m, with m = 1/(1-p) where an element is kept and 0 where it is dropped (a
-    constant of x's shape).   dx = dy · m.  (Its own node, so graph pictures say "DropoutMask".)"""
+    constant of x's shape).   dx = dy · m, one formula whether or not the backward is recorded
+    (MaskGrad's).  (Its own node, so graph pictures say "DropoutMask".)"""

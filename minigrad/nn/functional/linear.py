@@ -1,4 +1,10 @@
-"""``linear``: y = x Wᵀ + b as one tape node (one matrix product each way)."""
+"""``linear``: y = x Wᵀ + b.
+
+``linear_reference`` is the layer written out from differentiable ops (a matrix product, a
+transpose and an addition); ``linear`` is the same map as one tape node, ``LinearFunction``, whose
+backward is the three matrix formulas below.  The tests check that the two agree: values, first
+and second derivatives.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -13,56 +19,58 @@ from ...ops.shape import reshape, transpose
 from ...tensor import Tensor, _make
 
 
+def linear_reference(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x Wᵀ + b from recorded ops: the plain form of :func:`linear`.
+
+    Shapes: x (*, in), W (out, in), b (out,) -> y (*, out).  Its gradients come from
+    matmul's, transpose's and add's backward:  dx = dy W,  dW = Σ dyᵀ x,  db = Σ dy
+    (the sums over every leading dim of x).
+    """
+    out = matmul(input, transpose(weight, 0, 1))
+    return out if bias is None else out + bias
+
+
 class LinearFunction(Function):
-    """y = x Wᵀ + b for x of shape (*, in), W (out, in), b (out,).
+    """y = x Wᵀ + b for x of shape (*, in), W (out, in), b (out,), as one node.
 
-    dx = dy W,   dW = Σ dyᵀ x  (over all leading dims),   db = Σ dy = 1ᵀ dY (dY: dy with its leading dims flattened).
+    With X (n, in) and dY (n, out) the input and the incoming gradient, their leading dims
+    flattened into n rows:
 
-    The backward works on arrays when no graph of the backward is wanted (the common
-    case: no per-op bookkeeping at all), and with Tensor ops under ``create_graph=True``
-    so higher derivatives stay exact.
+        dx = dy W,   dW = dYᵀ X,   db = 1ᵀ dY   (Σ over the n rows).
     """
 
     def forward(self, x: Tensor, w: Tensor, b: Any) -> Any:
-        a, wa = x._data, w._data
-        out = a @ wa.T
+        self.save_for_backward(x, w)
+        out = x._data @ w._data.T
         if b is not None:
             out += b._data
-        self.saved = (x, w)
         return out
 
     def backward(self, g: Tensor) -> tuple:
-        x, w = self.saved
-        nxt = self.next
-        if GradMode.enabled:
-            return self._backward_graph(g, x, w)
-        ga, a, wa = g._data, x._data, w._data
-        gx = gw = gb = None
-        if ga.ndim != 2:
-            ga2 = ga.reshape(-1, ga.shape[-1])
-            a2 = a.reshape(-1, a.shape[-1])
-        else:
-            ga2, a2 = ga, a
-        if nxt[0] is not None:
-            gx = _make(ga @ wa, False, None)
-        if nxt[1] is not None:
-            gw = _make(ga2.T @ a2, False, None)
-        if nxt[2] is not None:
-            gb = _make(cached_ones((len(ga2),), ga2) @ ga2, False, None)  # Σ_n dy_n = 1ᵀ dY
+        if not GradMode.enabled:  # no graph of the backward wanted: the same formulas on arrays, no per-op tape work
+            return _linear_backward_arrays(self, g)
+        x, w = self.saved_tensors
+        out_f, in_f = w.shape
+        dY, X = reshape(g, (-1, out_f)), reshape(x, (-1, in_f))
+        gx = matmul(g, w) if self.needs_grad(0) else None
+        gw = matmul(transpose(dY, 0, 1), X) if self.needs_grad(1) else None
+        gb = _sum(dY, 0) if self.needs_grad(2) else None
         return gx, gw, gb
 
-    def _backward_graph(self, g: Tensor, x: Tensor, w: Tensor) -> tuple:
-        nxt = self.next
-        out_f, in_f = w.shape
-        g2 = reshape(g, (-1, out_f))
-        gx = gw = gb = None
-        if nxt[0] is not None:
-            gx = matmul(g, w)
-        if nxt[1] is not None:
-            gw = matmul(transpose(g2, 0, 1), reshape(x, (-1, in_f)))
-        if nxt[2] is not None:
-            gb = _sum(g2, 0)
-        return gx, gw, gb
+
+def _linear_backward_arrays(node: LinearFunction, g: Tensor) -> tuple:
+    """LinearFunction's backward on the arrays: dx = dy W, dW = dYᵀ X, db = 1ᵀ dY (not
+    differentiable again; used when the backward is not recorded).  It reads ``node.saved`` and
+    ``node.next`` directly, the cheapest reads of what ``saved_tensors`` and ``needs_grad`` give
+    (the backward walk has already refused a node whose saved values were freed)."""
+    (x, w), needs = node.saved, node.next  # needs[i] is None: input i wants no gradient
+    ga, a, wa = g._data, x._data, w._data
+    dY, X = (ga, a) if ga.ndim == 2 else (ga.reshape(-1, ga.shape[-1]), a.reshape(-1, a.shape[-1]))
+    gx = _make(ga @ wa, False, None) if needs[0] is not None else None
+    gw = _make(dY.T @ X, False, None) if needs[1] is not None else None
+    # (Σ over the rows as a product with a cached vector of ones: cheaper than dY.sum(0).)
+    gb = _make(cached_ones((len(dY),), dY) @ dY, False, None) if needs[2] is not None else None
+    return gx, gw, gb
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
