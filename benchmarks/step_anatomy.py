@@ -81,7 +81,7 @@ _ones: dict = {}
 
 
 def _ones_of(shape: tuple, dtype) -> np.ndarray:
-    """Cached ones for sums as products, as minigrad's _device.cached_ones."""
+    """Cached ones for sums as products, as minigrad's devices.cached_ones."""
     key = (shape, dtype)
     if key not in _ones:
         _ones[key] = np.ones(shape, dtype)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 import minigrad as mg
-from minigrad._device import array_module
+from minigrad.devices import array_module
 from minigrad.autograd import Function, gradcheck, gradgradcheck
 
 

@@ -1,8 +1,8 @@
 """minigrad: a small deep-learning framework with tape-based reverse-mode autodiff over
 NumPy (CPU) or CuPy (CUDA) arrays.  Names follow PyTorch."""
 from . import cuda, dtypes, errors, return_types
-from ._device import Device, get_array_module
-from ._device import device as device
+from .devices import Device, get_array_module
+from .devices import device as device
 from .autograd import enable_grad, grad, no_grad, set_grad_enabled, is_grad_enabled
 from .autograd.grad_mode import inference_mode, is_inference_mode_enabled
 from .creation import (arange, as_tensor, empty, eye, from_dlpack, from_numpy, full, full_like, linspace, ones,

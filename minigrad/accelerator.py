@@ -7,7 +7,7 @@ minigrad has one kind of accelerator, a CUDA GPU driven by CuPy, so ``current_ac
 """
 from __future__ import annotations
 
-from . import _device
+from . import devices
 from . import cuda as _cuda
 
 
@@ -16,13 +16,13 @@ def is_available() -> bool:
     return _cuda.is_available()
 
 
-def current_accelerator(check_available: bool = False) -> "_device.Device | None":
+def current_accelerator(check_available: bool = False) -> "devices.Device | None":
     """The accelerator's device type, ``device('cuda')``, or ``None`` without one.
 
     minigrad only ever has CUDA as an accelerator, and only when CuPy sees a GPU, so
     ``check_available`` (PyTorch's switch between "compiled in" and "usable") changes nothing:
     the answer is always whether one is usable now."""
-    return _device.device("cuda") if is_available() else None
+    return devices.device("cuda") if is_available() else None
 
 
 def device_count() -> int:

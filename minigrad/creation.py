@@ -10,27 +10,27 @@ from typing import Any
 
 import numpy
 
-from . import _device
+from . import devices
 from . import dtypes as _dtypes
 from . import random as _random
-from .ops._util import parse_size
-from .tensor import Tensor, _make
+from .ops.helpers import parse_size
+from .tensor import Tensor, make_tensor
 
 
-def _to_array(data: Any, dtype: Any, device: Any) -> Any:
-    dev = None if device is None else _device.device(device)
+def to_array(data: Any, dtype: Any, device: Any) -> Any:
+    dev = None if device is None else devices.device(device)
     dt = None if dtype is None else _dtypes.as_dtype(dtype)
     if isinstance(data, Tensor):
         data = data._data
-    if _device.is_cuda_array(data) or isinstance(data, numpy.ndarray) or isinstance(data, numpy.generic):
+    if devices.is_cuda_array(data) or isinstance(data, numpy.ndarray) or isinstance(data, numpy.generic):
         arr = data
         if dt is not None and arr.dtype != dt:
             arr = arr.astype(dt)
         if dev is not None:
-            arr = _device.move(arr, dev)
-        return _device.array_module(arr).array(arr, copy=True) if arr is data else arr
+            arr = devices.move(arr, dev)
+        return devices.array_module(arr).array(arr, copy=True) if arr is data else arr
     if hasattr(data, "__dlpack__") and not isinstance(data, (list, tuple)):
-        return _to_array(from_dlpack(data)._data, dtype, device)
+        return to_array(from_dlpack(data)._data, dtype, device)
     try:
         arr = numpy.asarray(data, dtype=dt)
     except (ValueError, TypeError) as e:
@@ -39,7 +39,7 @@ def _to_array(data: Any, dtype: Any, device: Any) -> Any:
         arr = arr.astype(_dtypes.get_default_dtype(), copy=False)
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"cannot make a tensor of dtype {arr.dtype} (from {type(data).__name__})")
-    return arr if dev is None else _device.from_host(arr, dev)
+    return arr if dev is None else devices.from_host(arr, dev)
 
 
 def _first_leaf(data: Any) -> Any:
@@ -51,7 +51,7 @@ def _first_leaf(data: Any) -> Any:
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (nested lists, numbers, arrays, tensors)."""
-    t = _make(_to_array(data, dtype, device), False, None)
+    t = make_tensor(to_array(data, dtype, device), False, None)
     if requires_grad:
         t.requires_grad = True
     return t
@@ -62,7 +62,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
     if isinstance(data, numpy.ndarray) and dtype is None and device in (None, "cpu"):
-        return _make(data, False, None)
+        return make_tensor(data, False, None)
     return tensor(data, dtype, device)
 
 
@@ -70,27 +70,27 @@ def from_numpy(array: numpy.ndarray) -> Tensor:
     """A CPU tensor sharing memory with ``array`` (dtype kept)."""
     if not isinstance(array, numpy.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
-    return _make(array, False, None)
+    return make_tensor(array, False, None)
 
 
 def from_dlpack(obj: Any) -> Tensor:
     """Zero-copy import from any DLPack producer (NumPy, CuPy, PyTorch...)."""
     dev_type, _ = obj.__dlpack_device__()
     if int(dev_type) == 1:  # kDLCPU
-        return _make(numpy.from_dlpack(obj), False, None)
-    return _make(_device.cupy_module().from_dlpack(obj), False, None)
+        return make_tensor(numpy.from_dlpack(obj), False, None)
+    return make_tensor(devices.cupy_module().from_dlpack(obj), False, None)
 
 
 def _filled(size: tuple, fill: Any, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
     dt = _dtypes.as_dtype(dtype)
-    dev = _device.device(device)
-    xp = numpy if dev.type == "cpu" else _device.cupy_module()
+    dev = devices.device(device)
+    xp = numpy if dev.type == "cpu" else devices.cupy_module()
     if dev.type == "cpu":
         arr = numpy.full(size, fill, dtype=dt)
     else:
-        with _device.cuda_device(dev):
+        with devices.cuda_device(dev):
             arr = xp.full(size, fill, dtype=dt)
-    t = _make(arr, False, None)
+    t = make_tensor(arr, False, None)
     if requires_grad:
         t.requires_grad = True
     return t
@@ -192,13 +192,13 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, req
 
 def _random_tensor(draw: str, size: tuple, dtype: Any, device: Any, requires_grad: bool, generator: Any = None,
                    **kw: Any) -> Tensor:
-    dev = _device.device(device if device is not None else getattr(generator, "device", None))
+    dev = devices.device(device if device is not None else getattr(generator, "device", None))
     dt = _dtypes.as_dtype(dtype)
     if draw != "int" and dt.kind != "f":
         raise TypeError(f"{'rand' if draw == 'uniform' else 'randn'} needs a floating point dtype, got {dt}")
-    with contextlib.nullcontext() if dev.type == "cpu" else _device.cuda_device(dev):  # CuPy draws on the current GPU
+    with contextlib.nullcontext() if dev.type == "cpu" else devices.cuda_device(dev):  # CuPy draws on the current GPU
         arr = _draw(_random.engine_of(generator, dev), draw, size, dt, **kw)
-    t = _make(arr, False, None)
+    t = make_tensor(arr, False, None)
     if requires_grad:
         t.requires_grad = True
     return t
@@ -249,10 +249,10 @@ def randn_like(t: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
 
 def randperm(n: int, *, generator: Any = None, device: Any = None) -> Tensor:
     """A random permutation of 0..n-1 (int64)."""
-    dev = _device.device(device if device is not None else getattr(generator, "device", None))
+    dev = devices.device(device if device is not None else getattr(generator, "device", None))
     if dev.type == "cpu":
-        return _make(_random.engine_of(generator, dev).permutation(n).astype("int64"), False, None)
-    with _device.cuda_device(dev):
+        return make_tensor(_random.engine_of(generator, dev).permutation(n).astype("int64"), False, None)
+    with devices.cuda_device(dev):
         # CuPy's Generator has no permutation(): the order that sorts n uniform draws is a
         # uniformly random permutation (ties among float64 draws are vanishingly rare).
-        return _make(_random.engine_of(generator, dev).random(n).argsort().astype("int64"), False, None)
+        return make_tensor(_random.engine_of(generator, dev).random(n).argsort().astype("int64"), False, None)

@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy
 
-from . import _device
+from . import devices
 
 _seed: int | None = None
 _cuda_seed: int | None = None  # set by mg.cuda.manual_seed: the CUDA streams' own seed
@@ -34,7 +34,7 @@ def initial_seed() -> int | None:
     return _seed
 
 
-def generator(dev: "_device.Device") -> Any:
+def generator(dev: "devices.Device") -> Any:
     """The generator of ``dev``: a ``numpy.random.Generator`` or CuPy's equivalent."""
     key = str(dev)
     gen = _generators.get(key)
@@ -42,20 +42,20 @@ def generator(dev: "_device.Device") -> Any:
         if dev.type == "cpu":
             gen = numpy.random.default_rng(_seed)
         else:
-            with _device.cuda_device(dev):
-                gen = _device.cupy_module().random.default_rng(_seed if _cuda_seed is None else _cuda_seed)
+            with devices.cuda_device(dev):
+                gen = devices.cupy_module().random.default_rng(_seed if _cuda_seed is None else _cuda_seed)
         _generators[key] = gen
     return gen
 
 
 def get_rng_state() -> dict:
     """A copy of every generator's state (for checkpoints)."""
-    return {"seed": _seed, "cpu": generator(_device.CPU).bit_generator.state}
+    return {"seed": _seed, "cpu": generator(devices.CPU).bit_generator.state}
 
 
 def set_rng_state(state: dict) -> None:
     manual_seed(state["seed"]) if state.get("seed") is not None else _generators.clear()
-    generator(_device.CPU).bit_generator.state = state["cpu"]
+    generator(devices.CPU).bit_generator.state = state["cpu"]
 
 
 class Generator:
@@ -68,7 +68,7 @@ class Generator:
     ``set_state(state)``.  ``engine`` is the NumPy (or CuPy) generator that draws."""
 
     def __init__(self, device: Any = "cpu") -> None:
-        self.device = _device.device(device)
+        self.device = devices.device(device)
         self._seed: int | None = None
         self._engine: Any = None
 
@@ -90,8 +90,8 @@ class Generator:
             if self.device.type == "cpu":
                 self._engine = numpy.random.default_rng(self._seed)
             else:
-                with _device.cuda_device(self.device):
-                    self._engine = _device.cupy_module().random.default_rng(self._seed)
+                with devices.cuda_device(self.device):
+                    self._engine = devices.cupy_module().random.default_rng(self._seed)
         return self._engine
 
     def get_state(self) -> dict:
@@ -118,14 +118,14 @@ class _DefaultGenerator(Generator):
 
     @property
     def engine(self) -> Any:
-        return generator(_device.CPU)
+        return generator(devices.CPU)
 
 
 #: The global CPU stream as a :class:`Generator` (``torch.default_generator``).
 default_generator: Generator = _DefaultGenerator()
 
 
-def engine_of(gen: "Generator | None", dev: "_device.Device") -> Any:
+def engine_of(gen: "Generator | None", dev: "devices.Device") -> Any:
     """What draws for ``generator=gen`` on ``dev``: the generator's engine (on its device, checked),
     or the device's global generator when ``gen`` is None."""
     if gen is None:

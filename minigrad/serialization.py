@@ -48,8 +48,8 @@ from typing import Any
 
 import numpy
 
-from . import _device
-from .tensor import Tensor, _make
+from . import devices
+from .tensor import Tensor, make_tensor
 
 FORMAT_VERSION = 1
 _VERSION_KEY = "minigrad_format"
@@ -98,7 +98,7 @@ class _Writer:
         name = self.names_by_id.get(id(key))
         if name is not None:
             return name
-        host = array.get() if _device.is_cuda_array(array) else numpy.asarray(array)
+        host = array.get() if devices.is_cuda_array(array) else numpy.asarray(array)
         if host.dtype.kind not in "biuf":
             raise SerializationError(f"cannot save an array of dtype {host.dtype} at {_show(path)}; "
                                      "supported: bool, integer and floating point dtypes")
@@ -352,7 +352,7 @@ def _check_map_location(map_location: Any) -> None:
     specs = [map_location] if not isinstance(map_location, dict) else [*map_location, *map_location.values()]
     for spec in specs:
         try:
-            _device.device(spec)
+            devices.device(spec)
         except (TypeError, ValueError):
             raise ValueError(f"mg.load: unknown device {spec!r} in map_location; accepted: {_ACCEPTED_DEVICES}"
                              ) from None
@@ -461,20 +461,20 @@ def _load_numpy(source: Any, name: str, map_location: Any, npz: bool) -> Any:
 
 def _target_device(saved: str, map_location: Any) -> Any:
     if map_location is None:
-        return _device.device(saved)
+        return devices.device(saved)
     if isinstance(map_location, dict):
         for src, dst in map_location.items():
-            if _device.device(src) == _device.device(saved):
-                return _device.device(dst)
-        return _device.device(saved)
-    return _device.device(map_location)
+            if devices.device(src) == devices.device(saved):
+                return devices.device(dst)
+        return devices.device(saved)
+    return devices.device(map_location)
 
 
 def _to_tensor(array: Any, saved_device: str, map_location: Any, name: str, requires_grad: bool = False,
                parameter: bool = False) -> Tensor:
     dev = _target_device(saved_device, map_location)
     try:
-        arr = _device.from_host(array, dev)
+        arr = devices.from_host(array, dev)
     except RuntimeError as e:
         raise SerializationError(f"{name}: cannot put a tensor saved on {saved_device} onto {dev}: {e}; pass "
                                  "map_location='cpu' to load onto the CPU") from None
@@ -482,7 +482,7 @@ def _to_tensor(array: Any, saved_device: str, map_location: Any, name: str, requ
         from .nn.parameter import Parameter
 
         return Parameter(arr, requires_grad=requires_grad)
-    t = _make(arr, False, None)
+    t = make_tensor(arr, False, None)
     if requires_grad:
         t.requires_grad = True
     return t

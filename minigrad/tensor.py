@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator
 
 import numpy
 
-from . import _device
+from . import devices
 from . import dtypes as _dtypes
 from .errors import ShapeError
 
@@ -55,9 +55,9 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data: Any, requires_grad: bool = False, *, dtype: Any = None, device: Any = None) -> None:
-        from .creation import _to_array
+        from .creation import to_array
 
-        self._data = _to_array(data, dtype, device)
+        self._data = to_array(data, dtype, device)
         self._requires_grad = False
         self.grad = None
         self.grad_fn = None
@@ -90,12 +90,12 @@ class Tensor:
         return self._data.dtype
 
     @property
-    def device(self) -> _device.Device:
-        return _device.device_of(self._data)
+    def device(self) -> devices.Device:
+        return devices.device_of(self._data)
 
     @property
     def is_cuda(self) -> bool:
-        return _device.is_cuda_array(self._data)
+        return devices.is_cuda_array(self._data)
 
     @property
     def is_leaf(self) -> bool:
@@ -131,11 +131,11 @@ class Tensor:
     @property
     def data(self) -> "Tensor":
         """A detached tensor sharing this one's memory (PyTorch's ``.data``; not tracked)."""
-        return _make(self._data, False, None)
+        return make_tensor(self._data, False, None)
 
     @data.setter
     def data(self, value: "Tensor") -> None:
-        new = value._data if isinstance(value, Tensor) else _device.from_host(numpy.asarray(value), self.device)
+        new = value._data if isinstance(value, Tensor) else devices.from_host(numpy.asarray(value), self.device)
         self._data = new
 
     # -- conversion -----------------------------------------------------------
@@ -173,7 +173,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """Same memory (and version counter), no history, no grad."""
-        t = _make(self._data, False, None)
+        t = make_tensor(self._data, False, None)
         share_version(t, self)
         return t
 
@@ -233,7 +233,7 @@ class Tensor:
 
         out = self
         if dev is not None:
-            out = to_device(out, _device.device(dev))
+            out = to_device(out, devices.device(dev))
         if dtype is not None:
             out = cast(out, _dtypes.as_dtype(dtype))
         return out
@@ -300,7 +300,7 @@ class Tensor:
 
     def __repr__(self) -> str:
         a = self._data
-        host = a.get() if _device.is_cuda_array(a) else a
+        host = a.get() if devices.is_cuda_array(a) else a
         body = numpy.array2string(host, separator=", ", prefix="tensor(", precision=4, threshold=1000)
         extras = []
         if self.is_cuda:
@@ -327,7 +327,7 @@ def parse_to_args(args: tuple, kwargs: dict, name: str) -> tuple:
     for a in args:
         if isinstance(a, Tensor):
             dev, dtype = a.device, a.dtype
-        elif isinstance(a, (str, _device.Device)):
+        elif isinstance(a, (str, devices.Device)):
             dev = a
         else:
             dtype = a
@@ -349,9 +349,9 @@ def share_version(view: Tensor, base: Tensor) -> None:
     view._version_counter = counter
 
 
-def _make(data: Any, requires_grad: bool, grad_fn: Any) -> Tensor:
+def make_tensor(data: Any, requires_grad: bool, grad_fn: Any) -> Tensor:
     """Fast internal constructor: wrap an array (no copies, no checks)."""
-    if data.__class__ is not _ndarray and not _device.is_cuda_array(data):
+    if data.__class__ is not _ndarray and not devices.is_cuda_array(data):
         data = numpy.asarray(data)  # a NumPy scalar (what full reductions return) or a Python number
     t = _new(Tensor)
     t._data = data

@@ -21,8 +21,8 @@ from typing import Callable, Iterator
 import numpy as np
 import pytest
 
-from minigrad import _device
-from minigrad.ops import _cuda_kernels
+from minigrad import devices
+from minigrad.ops import cuda_kernels
 
 CXX = shutil.which("g++") or shutil.which("clang++")
 
@@ -124,8 +124,8 @@ def kernels_on_host(record: Callable[[HostCupy], None], directory: Path) -> Iter
     variant once (computing nothing yet), then all are compiled into one library in ``directory``."""
     host = HostCupy()
     mp = pytest.MonkeyPatch()
-    mp.setattr(_device, "cupy_module", lambda: host)
-    mp.setattr(_cuda_kernels, "_kernels", {})
+    mp.setattr(devices, "cupy_module", lambda: host)
+    mp.setattr(cuda_kernels, "_kernels", {})
     try:
         record(host)
         host.build(directory)

@@ -15,7 +15,7 @@ import minigrad as mg
 from minigrad.nn.functional._cuda_cross_entropy import CudaCrossEntropy
 from minigrad.nn.functional.cross_entropy import cross_entropy_reference
 from minigrad.nn.functional.dropout import dropout_reference
-from minigrad.ops import _cuda_kernels
+from minigrad.ops import cuda_kernels
 from minigrad.testing import strategies as mst
 
 from _host_kernels import CXX, kernels_on_host
@@ -27,8 +27,8 @@ TARGETS = np.array([2, 0, -100, 1, 1])
 
 
 def _record_every_kernel(host) -> None:
-    _cuda_kernels.relu_with_mask(np.zeros(2))
-    _cuda_kernels.dropout_mask(np.zeros(2), 0.5, np.float64)
+    cuda_kernels.relu_with_mask(np.zeros(2))
+    cuda_kernels.dropout_mask(np.zeros(2), 0.5, np.float64)
     for reduction in ("mean", "none"):
         x = mg.tensor(ROWS, requires_grad=True)
         CudaCrossEntropy.apply(x, TARGETS, -100, reduction).sum().backward()
@@ -54,10 +54,10 @@ def test_relu_kernel_matches_the_cpu_path(host_cupy, monkeypatch):
         return y.detach().numpy(), x.grad.numpy()
 
     calls = []
-    real = _cuda_kernels.relu_with_mask
-    monkeypatch.setattr(_cuda_kernels, "relu_with_mask", lambda arr: calls.append(1) or real(arr))
+    real = cuda_kernels.relu_with_mask
+    monkeypatch.setattr(cuda_kernels, "relu_with_mask", lambda arr: calls.append(1) or real(arr))
     (y_cpu, g_cpu) = relu(False)
-    monkeypatch.setattr(_cuda_kernels, "relu_with_mask", lambda arr: calls.append(1) or real(arr))
+    monkeypatch.setattr(cuda_kernels, "relu_with_mask", lambda arr: calls.append(1) or real(arr))
     (y_k, g_k) = relu(True)
     assert calls == [1]  # the kernel ran, and only on the CUDA branch
     np.testing.assert_array_equal(y_k, y_cpu)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import _device
+from minigrad import devices
 
 needs_no_cuda = pytest.mark.skipif(mg.cuda.is_available(), reason="a CUDA GPU is present: nothing to refuse")
 needs_cuda = pytest.mark.skipif(not mg.cuda.is_available(), reason="CUDA not available (needs CuPy and a CUDA GPU)")
@@ -61,24 +61,24 @@ class _FakeCupy:
 
 
 def test_cuda_error_without_cupy_says_cupy(monkeypatch):
-    monkeypatch.setattr(_device, "_cupy", None)
+    monkeypatch.setattr(devices, "_cupy", None)
     with pytest.raises(RuntimeError, match="CuPy is not installed"):
         mg.zeros(2, device="cuda")
     assert mg.cuda.is_available() is False and mg.cuda.device_count() == 0
 
 
 def test_cuda_error_with_cupy_but_no_driver_says_gpu(monkeypatch):
-    monkeypatch.setattr(_device, "_cupy", _FakeCupy(exc=RuntimeError("cudaErrorNoDevice")))
+    monkeypatch.setattr(devices, "_cupy", _FakeCupy(exc=RuntimeError("cudaErrorNoDevice")))
     with pytest.raises(RuntimeError, match="no CUDA GPU") as info:
-        _device.cupy_module()
+        devices.cupy_module()
     assert "cudaErrorNoDevice" in str(info.value)
     assert mg.cuda.is_available() is False and mg.cuda.device_count() == 0
 
 
 def test_cuda_error_with_cupy_and_zero_gpus(monkeypatch):
-    monkeypatch.setattr(_device, "_cupy", _FakeCupy(count=0))
+    monkeypatch.setattr(devices, "_cupy", _FakeCupy(count=0))
     with pytest.raises(RuntimeError, match="found no CUDA GPU"):
-        _device.cupy_module()
+        devices.cupy_module()
     assert mg.cuda.is_available() is False
 
 
@@ -110,13 +110,13 @@ class _FakeCudaArray(np.ndarray):
 
 @pytest.fixture
 def on_fake_cuda(monkeypatch):
-    real = _device.device_of
-    monkeypatch.setattr(_device, "device_of",
-                        lambda a: _device.Device("cuda", 0) if isinstance(a, _FakeCudaArray) else real(a))
+    real = devices.device_of
+    monkeypatch.setattr(devices, "device_of",
+                        lambda a: devices.Device("cuda", 0) if isinstance(a, _FakeCudaArray) else real(a))
 
     def make(*shape):
         t = mg.ones(*shape)
-        t._data = np.ones(shape, dtype=np.float32).view(_FakeCudaArray)  # _make would strip the subclass
+        t._data = np.ones(shape, dtype=np.float32).view(_FakeCudaArray)  # make_tensor would strip the subclass
         return t
 
     return make

@@ -95,7 +95,7 @@ def test_relu_gradient_passes_at_nan_and_keeps_the_dtype():
 
 
 def test_typed_scalar_is_a_cached_read_only_0d_array_on_the_host():
-    from minigrad.ops._util import typed_scalar
+    from minigrad.ops.helpers import typed_scalar
 
     for dtype in (np.float16, np.float32, np.float64, np.int32):
         a = np.ones(3, dtype=dtype)

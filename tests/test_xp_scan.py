@@ -4,7 +4,7 @@ no ``import numpy``, no ``numpy.<x>`` / ``np.<x>`` in minigrad/ops, minigrad/nn,
 The scan reads the source with :mod:`ast` (so comments and docstrings do not count) and flags
 * ``import numpy`` / ``import numpy.x`` / ``from numpy import ...`` (any alias),
 * attribute access on a name ``np`` or ``numpy`` (even if it came in some other way),
-* ``<anything>.numpy.<x>`` (numpy reached through another module, e.g. ``_device.numpy.zeros``),
+* ``<anything>.numpy.<x>`` (numpy reached through another module, e.g. ``devices.numpy.zeros``),
 * ``__import__("numpy")`` / ``importlib.import_module("numpy")``.
 Imports under ``if TYPE_CHECKING:`` are allowed (annotations only, never run).
 """
@@ -126,8 +126,8 @@ PLANTED = textwrap.dedent('''\
     import numpy                            # 4
     from numpy import linalg                # 5
     import numpy.random as npr              # 6
-    from .._device import array_module
-    from .. import _device
+    from ..devices import array_module
+    from .. import devices
 
     if TYPE_CHECKING:
         import numpy as _np_types           # allowed: annotations only
@@ -137,7 +137,7 @@ PLANTED = textwrap.dedent('''\
         b = xp.exp(a)                       # fine
         c = np.exp(a)                       # 16
         d = numpy.float32                   # 17
-        e = _device.numpy.zeros(3)          # 18
+        e = devices.numpy.zeros(3)          # 18
         f = __import__("numpy")             # 19
         t = a.numpy()                       # a Tensor method, fine
         # np.exp(a) in a comment is fine
@@ -153,7 +153,7 @@ def test_scanner_catches_planted_offences():
 
 def test_scanner_reports_file_and_line(tmp_path):
     bad = tmp_path / "bad_op.py"
-    bad.write_text("from .._device import array_module\n\ndef f(a):\n    import numpy as np\n    return np.sum(a)\n")
+    bad.write_text("from ..devices import array_module\n\ndef f(a):\n    import numpy as np\n    return np.sum(a)\n")
     offences = scan_file(bad)
     assert len(offences) == 2
     assert offences[0].startswith(f"{bad}:4: import numpy") and offences[1].startswith(f"{bad}:5: np.sum")
@@ -162,7 +162,7 @@ def test_scanner_reports_file_and_line(tmp_path):
 def test_scanner_accepts_clean_code(tmp_path):
     clean = tmp_path / "clean_op.py"
     clean.write_text(textwrap.dedent('''\
-        from .._device import array_module
+        from ..devices import array_module
 
         def f(x):
             xp = array_module(x._data)

@@ -17,8 +17,8 @@ import operator
 from heapq import heapify, heappop, heappush
 from typing import Any, Iterable, Sequence
 
-from .._device import cached_ones
-from ..tensor import Tensor, _make
+from ..devices import cached_ones
+from ..tensor import Tensor, make_tensor
 from .function import Function, tape
 from .grad_mode import GradMode
 
@@ -35,7 +35,7 @@ def _initial_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None
     """The seed gradient of each output: the one given, checked and cast, or dL/dL = 1."""
     if grad_outputs is None and len(outputs) == 1 and outputs[0]._data.size == 1:
         one = outputs[0]._data  # loss.backward(): no loop, no checks to make
-        return [_make(cached_ones(one.shape, one), False, None)]
+        return [make_tensor(cached_ones(one.shape, one), False, None)]
     grads = []
     for i, out in enumerate(outputs):
         g = None if grad_outputs is None or i >= len(grad_outputs) else grad_outputs[i]
@@ -45,7 +45,7 @@ def _initial_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None
                     f"grad can be implicitly created only for scalar outputs, but output {i} has shape "
                     f"{out.shape}; pass a gradient of that shape, e.g. backward(mg.ones_like(out))"
                 )
-            g = _make(cached_ones(out._data.shape, out._data), False, None)  # dL/dL = 1
+            g = make_tensor(cached_ones(out._data.shape, out._data), False, None)  # dL/dL = 1
         else:
             if not isinstance(g, Tensor):
                 g = Tensor(g, dtype=out.dtype, device=out.device)
@@ -251,7 +251,7 @@ class _Walk:
                 continue
             gid = id(g)
             if gid in self.handed_out or (ga.base is not None and gid not in self.owned):
-                g = _make(ga.copy(), False, None)  # own memory: users may modify .grad in place
+                g = make_tensor(ga.copy(), False, None)  # own memory: users may modify .grad in place
                 gid = id(g)
             self.handed_out.add(gid)
             if leaf.grad is None:
@@ -326,7 +326,7 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
             g = grads.get(t)
             if g is not None:
                 if id(g) in seen or g._data.base is not None:
-                    g = _make(g._data.copy(), g._requires_grad and create_graph, None) if not create_graph else g
+                    g = make_tensor(g._data.copy(), g._requires_grad and create_graph, None) if not create_graph else g
                 seen.add(id(g))
                 t.grad = g if t.grad is None else t.grad + g
         return

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from ..tensor import Tensor, VersionCounter, _make, share_version
+from ..tensor import Tensor, VersionCounter, make_tensor, share_version
 from .grad_mode import GradMode
 
 
@@ -82,10 +82,10 @@ class Function:
         node.next = input_links(inputs) if GradMode.enabled else None  # (read by needs_grad)
         data = node.forward(*inputs, **options)
         if node.next is None:
-            out = _make(data, False, None)
+            out = make_tensor(data, False, None)
         else:
             node.seq = next(tape.positions)
-            out = _make(data, True, node)
+            out = make_tensor(data, True, node)
             if cls.saves_output:  # keep the array, not the tensor: no reference cycle tensor <-> node
                 node.out_data = data
                 node.out_version = out._version_counter = VersionCounter()
@@ -120,7 +120,7 @@ class Function:
         stay differentiable)."""
         if self.out_data is None:
             return None
-        return _make(self.out_data, True, self)
+        return make_tensor(self.out_data, True, self)
 
     def needs_grad(self, i: int) -> bool:
         """Does input ``i`` need a gradient?  In ``forward`` it decides what to save; in

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..ops.conversion import clone
-from ..tensor import Tensor, _make
+from ..tensor import Tensor, make_tensor
 from .engine import grad as _grad
 from .grad_mode import GradMode
 
@@ -55,7 +55,7 @@ def _prepare(inputs: tuple, create_graph: bool) -> tuple:
             finally:
                 GradMode.enabled = prev
         else:
-            t = _make(x._data, False, None)
+            t = make_tensor(x._data, False, None)
             if x.dtype.kind not in "fc":
                 raise TypeError(f"inputs must be floating point to be differentiated, got dtype {x.dtype} "
                                 f"(shape {x.shape})")
@@ -76,9 +76,9 @@ def _call(func: Callable, inputs: tuple, fn: str) -> tuple:
 
 
 def _zeros_like(t: Tensor) -> Tensor:
-    from .._device import array_module
+    from ..devices import array_module
 
-    return _make(array_module(t._data).zeros(t.shape, dtype=t.dtype), False, None)
+    return make_tensor(array_module(t._data).zeros(t.shape, dtype=t.dtype), False, None)
 
 
 def _finish(t: Tensor, create_graph: bool) -> Tensor:
@@ -204,17 +204,17 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
 
 
 def _onehot(t: Tensor, j: int) -> Tensor:
-    from .._device import array_module
+    from ..devices import array_module
 
     e = array_module(t._data).zeros(t.numel(), dtype=t.dtype)
     e[j] = 1
-    return _make(e.reshape(t.shape), False, None)
+    return make_tensor(e.reshape(t.shape), False, None)
 
 
 def _ones_like(t: Tensor) -> Tensor:
-    from .._device import array_module
+    from ..devices import array_module
 
-    return _make(array_module(t._data).ones(t.shape, dtype=t.dtype), False, None)
+    return make_tensor(array_module(t._data).ones(t.shape, dtype=t.dtype), False, None)
 
 
 def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
@@ -278,7 +278,7 @@ def _block(parts: list, o: Tensor, x: Tensor, columns: bool, create_graph: bool)
     shape = tuple(o.shape) + tuple(x.shape)
     if not parts:
         src = o if columns else x
-        J = _make(src._data.reshape(-1)[:0].reshape(shape), False, None)
+        J = make_tensor(src._data.reshape(-1)[:0].reshape(shape), False, None)
     elif columns:
         # stack gives (in elements, *out.shape): move the input axis last, then unflatten
         J = reshape(reshape(stack(parts), (x.numel(), o.numel())).T, shape)

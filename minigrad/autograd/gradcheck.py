@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 
 import numpy
 
-from ..tensor import Tensor, _make
+from ..tensor import Tensor, make_tensor
 from .engine import grad
 
 
@@ -86,7 +86,7 @@ def analytic_jacobians(fn: Callable, inputs: Sequence[Any]) -> list:
                 s = (o._data * 0).reshape(-1)
                 if m == k:
                     s[e] = 1
-                seeds.append(_make(s.reshape(o.shape), False, None))
+                seeds.append(make_tensor(s.reshape(o.shape), False, None))
             live = [(o, s) for o, s in zip(outs, seeds) if o._requires_grad]
             grads = grad([o for o, _ in live], diff, [s for _, s in live], retain_graph=True, allow_unused=True)
             for i, (t, g) in enumerate(zip(diff, grads)):

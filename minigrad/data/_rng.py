@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy
 
-from .. import _device
+from .. import devices
 from .. import random as _random
 
 
@@ -18,7 +18,7 @@ def host_generator(generator: Any = None, seed: int | None = None) -> numpy.rand
     if seed is not None:
         return numpy.random.default_rng(int(seed))
     if generator is None:
-        return _random.generator(_device.CPU)
+        return _random.generator(devices.CPU)
     if isinstance(generator, (int, numpy.integer)):
         return numpy.random.default_rng(int(generator))
     if isinstance(generator, numpy.random.Generator):

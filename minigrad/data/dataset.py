@@ -14,8 +14,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy
 
-from .. import _device
-from ..tensor import Tensor, _make
+from .. import devices
+from ..tensor import Tensor, make_tensor
 from ._rng import host_generator
 
 
@@ -42,7 +42,7 @@ def _raw(x: Any) -> Any:
     """The array inside a Tensor, a NumPy/CuPy array as is, anything else via numpy.asarray."""
     if isinstance(x, Tensor):
         return x._data
-    if isinstance(x, numpy.ndarray) or _device.is_cuda_array(x):
+    if isinstance(x, numpy.ndarray) or devices.is_cuda_array(x):
         return x
     arr = numpy.asarray(x)
     if arr.dtype.kind == "f" and arr.dtype != numpy.float32 and not isinstance(x, numpy.generic):
@@ -79,7 +79,7 @@ class TensorDataset(Dataset):
 
     @property
     def tensors(self) -> tuple:
-        return tuple(_make(a, False, None) for a in self.arrays)
+        return tuple(make_tensor(a, False, None) for a in self.arrays)
 
     def __len__(self) -> int:
         return int(self.arrays[0].shape[0])
@@ -90,7 +90,7 @@ class TensorDataset(Dataset):
         n = len(self)
         if isinstance(index, (int, numpy.integer)) and not -n <= index < n:
             raise IndexError(f"index {index} is out of range for a dataset of {n} samples")
-        return tuple(_make(a[index], False, None) for a in self.arrays)
+        return tuple(make_tensor(a[index], False, None) for a in self.arrays)
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{tuple(a.shape)} {a.dtype}" for a in self.arrays)
@@ -101,12 +101,12 @@ class TensorDataset(Dataset):
 
     def arrays_on(self, device: Any) -> tuple:
         """The arrays moved to ``device`` once and memoised (the loader's GPU path uses this)."""
-        dev = _device.device(device)
-        if all(_device.device_of(a) == dev for a in self.arrays):
+        dev = devices.device(device)
+        if all(devices.device_of(a) == dev for a in self.arrays):
             return self.arrays
         key = str(dev)
         if key not in self._on_device:
-            self._on_device[key] = tuple(_device.move(a, dev) for a in self.arrays)
+            self._on_device[key] = tuple(devices.move(a, dev) for a in self.arrays)
         return self._on_device[key]
 
 

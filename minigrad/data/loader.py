@@ -40,24 +40,24 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy
 
-from .. import _device
+from .. import devices
 from .. import dtypes as _dtypes
 from .. import random as _random
-from ..tensor import Tensor, _make
+from ..tensor import Tensor, make_tensor
 from ._rng import host_generator
 
 
-def _fits_on(arrays: tuple, dev: _device.Device) -> bool:
+def _fits_on(arrays: tuple, dev: devices.Device) -> bool:
     """Whether ``arrays`` fit in half of ``dev``'s free memory (the rest is left to the model)."""
-    with _device.cuda_device(dev):
-        free, _total = _device.cupy_module().cuda.runtime.memGetInfo()
+    with devices.cuda_device(dev):
+        free, _total = devices.cupy_module().cuda.runtime.memGetInfo()
     return sum(int(a.nbytes) for a in arrays) <= free // 2
 
 
 # -- collation ------------------------------------------------------------------------------------
 
 def _is_array(x: Any) -> bool:
-    return isinstance(x, numpy.ndarray) or _device.is_cuda_array(x)
+    return isinstance(x, numpy.ndarray) or devices.is_cuda_array(x)
 
 
 def _stack(items: Sequence) -> Tensor:
@@ -74,7 +74,7 @@ def _stack(items: Sequence) -> Tensor:
         if a.shape != shape:
             raise ValueError(f"default_collate: cannot stack samples of different shapes: {tuple(shape)} (sample 0) "
                              f"and {tuple(a.shape)} (sample {k}); pad or resize them, or pass a collate_fn")
-    return _make(_device.array_module(arrays[0]).stack(arrays), False, None)
+    return make_tensor(devices.array_module(arrays[0]).stack(arrays), False, None)
 
 
 def _numbers(items: Sequence) -> Tensor:
@@ -84,10 +84,10 @@ def _numbers(items: Sequence) -> Tensor:
             raise TypeError(f"default_collate: sample {k} has a {type(v).__name__} where sample 0 has a "
                             f"{type(items[0]).__name__}")
     if all(isinstance(v, bool) for v in items):
-        return _make(numpy.asarray(items, dtype=numpy.bool_), False, None)
+        return make_tensor(numpy.asarray(items, dtype=numpy.bool_), False, None)
     if all(isinstance(v, int) for v in items):
-        return _make(numpy.asarray(items, dtype=numpy.int64), False, None)
-    return _make(numpy.asarray(items, dtype=_dtypes.get_default_dtype()), False, None)
+        return make_tensor(numpy.asarray(items, dtype=numpy.int64), False, None)
+    return make_tensor(numpy.asarray(items, dtype=_dtypes.get_default_dtype()), False, None)
 
 
 def default_collate(batch: Sequence) -> Any:
@@ -110,7 +110,7 @@ def default_collate(batch: Sequence) -> Any:
     if isinstance(first, Tensor) or _is_array(first):
         return _stack(batch)
     if isinstance(first, numpy.generic):
-        return _make(numpy.asarray(batch), False, None)
+        return make_tensor(numpy.asarray(batch), False, None)
     if isinstance(first, (str, bytes)):
         return list(batch)
     if isinstance(first, numbers.Number):
@@ -140,9 +140,9 @@ def default_convert(data: Any) -> Any:
     scalars become Tensors, dicts/tuples/lists are converted element by element, anything else
     is returned as it is."""
     if isinstance(data, numpy.ndarray) and data.dtype.kind in "fiub":
-        return _make(data, False, None)
+        return make_tensor(data, False, None)
     if isinstance(data, numpy.generic) and data.dtype.kind in "fiub":
-        return _make(numpy.asarray(data), False, None)
+        return make_tensor(numpy.asarray(data), False, None)
     return _map_structure(data, default_convert)
 
 
@@ -158,14 +158,14 @@ def _map_structure(data: Any, fn: Callable) -> Any:
     return data
 
 
-def _as_tensors(data: Any, dev: "_device.Device | None") -> Any:
+def _as_tensors(data: Any, dev: "devices.Device | None") -> Any:
     """Every array in a (nested) batch as a Tensor on ``dev`` (None: where it is)."""
     if isinstance(data, Tensor):
         if dev is None or data.device == dev:
             return data
-        return data.to(dev) if data.requires_grad else _make(_device.move(data._data, dev), False, None)
+        return data.to(dev) if data.requires_grad else make_tensor(devices.move(data._data, dev), False, None)
     if _is_array(data):
-        return _make(data if dev is None else _device.move(data, dev), False, None)
+        return make_tensor(data if dev is None else devices.move(data, dev), False, None)
     return _map_structure(data, lambda v: _as_tensors(v, dev))
 
 
@@ -173,7 +173,7 @@ def _to_host(data: Any) -> Any:
     """Every Tensor or CuPy array in a (nested) batch as a NumPy array, to send between processes."""
     if isinstance(data, Tensor):
         data = data._data
-    if _device.is_cuda_array(data):
+    if devices.is_cuda_array(data):
         return data.get()
     if isinstance(data, numpy.ndarray):
         return data
@@ -670,7 +670,7 @@ class DataLoader:
         self.pin_memory = bool(pin_memory)  # accepted; nothing to pin (see the class docs)
         self.pin_memory_device = pin_memory_device
         self.in_order = bool(in_order)  # accepted; results always come in order
-        self.device = None if device is None else _device.device(device)
+        self.device = None if device is None else devices.device(device)
         self.transform = transform
         if collate_fn is None:
             collate_fn = default_convert if batch_size is None and batch_sampler is None else default_collate
@@ -745,19 +745,19 @@ class DataLoader:
         dev = self.device
         move_batches = False  # True: arrays stay on the host and each batch is copied over
         if dev is not None and dev.type == "cuda":
-            if all(_device.device_of(a) == dev for a in arrays) or _fits_on(arrays, dev):
+            if all(devices.device_of(a) == dev for a in arrays) or _fits_on(arrays, dev):
                 arrays = self.dataset.arrays_on(dev)
             else:
                 move_batches = True
         elif dev is not None:
-            arrays = tuple(_device.move(a, dev) for a in arrays)
-        xp = _device.array_module(arrays[0])
+            arrays = tuple(devices.move(a, dev) for a in arrays)
+        xp = devices.array_module(arrays[0])
         transform = self.transform
 
         def finish(batch: list) -> tuple:
             if move_batches:
-                batch = [_device.move(b, dev) for b in batch]
-            out = tuple(_make(b, False, None) for b in batch)
+                batch = [devices.move(b, dev) for b in batch]
+            out = tuple(make_tensor(b, False, None) for b in batch)
             return out if transform is None else (transform(out[0]),) + out[1:]
 
         if self._batch_sampler is not None:
@@ -783,7 +783,7 @@ class DataLoader:
             a0, a1 = arrays
             for start in self._bounds(count):
                 rows = idx[start:start + bs]
-                yield _make(a0[rows], False, None), _make(a1[rows], False, None)
+                yield make_tensor(a0[rows], False, None), make_tensor(a1[rows], False, None)
             return
         for start in self._bounds(count):
             sel = slice(start, start + bs)

@@ -13,8 +13,8 @@ from typing import Any, Callable, Sequence
 
 import numpy
 
-from .. import _device
-from ..tensor import Tensor, _make
+from .. import devices
+from ..tensor import Tensor, make_tensor
 from .warp import (ElasticDistortion, RandomRotation, RandomShift, elastic_distortion, random_rotation,  # noqa: F401
                    random_shift, rotate, shift)
 
@@ -29,7 +29,7 @@ def _features(data: Any) -> Any:
     view = getattr(data, "_array_view", lambda: None)() if not hasattr(data, "shape") else None
     if view is not None:
         arrays, idx = view
-        return arrays[0] if idx is None else arrays[0][_device.array_module(arrays[0]).asarray(idx)]
+        return arrays[0] if idx is None else arrays[0][devices.array_module(arrays[0]).asarray(idx)]
     if hasattr(data, "__len__") and hasattr(data, "__getitem__") and not hasattr(data, "shape") \
             and not isinstance(data, (list, tuple)):
         raise TypeError(f"Normalize.fit needs a TensorDataset (or a Subset of one), a Tensor or an array; got "
@@ -38,7 +38,7 @@ def _features(data: Any) -> Any:
 
 
 def _host(a: Any) -> numpy.ndarray:
-    return a.get() if _device.is_cuda_array(a) else numpy.asarray(a)
+    return a.get() if devices.is_cuda_array(a) else numpy.asarray(a)
 
 
 class Normalize:
@@ -84,10 +84,10 @@ class Normalize:
         if self.mean is None:
             raise RuntimeError("Normalize is not fitted: call .fit(training_data) first (or pass mean and std)")
         dt = arr.dtype if arr.dtype.kind == "f" else numpy.dtype(numpy.float32)
-        key = (str(_device.device_of(arr)), dt.str)
+        key = (str(devices.device_of(arr)), dt.str)
         if key not in self._cache:
-            dev = _device.device_of(arr)
-            self._cache[key] = tuple(_device.from_host(v.astype(dt), dev) for v in (self.mean, self.std))
+            dev = devices.device_of(arr)
+            self._cache[key] = tuple(devices.from_host(v.astype(dt), dev) for v in (self.mean, self.std))
         mean, std = self._cache[key]
         if self.per_feature and mean.shape != arr.shape[1:]:
             raise ValueError(f"Normalize was fitted on features of shape {tuple(mean.shape)} but got a batch of shape "
@@ -99,7 +99,7 @@ class Normalize:
         arr = x._data if is_tensor else (x if hasattr(x, "dtype") else numpy.asarray(x, dtype=numpy.float32))
         mean, std, dt = self._stats(arr)
         out = (arr.astype(dt, copy=False) - mean) / std
-        return _make(out, False, None) if is_tensor else out
+        return make_tensor(out, False, None) if is_tensor else out
 
     def apply(self, dataset: Any) -> Any:
         """A new TensorDataset with the first field (features) normalised and the others unchanged."""
@@ -110,7 +110,7 @@ class Normalize:
             raise TypeError(f"Normalize.apply needs a TensorDataset or a Subset of one, got {type(dataset).__name__}")
         arrays, idx = view
         if idx is not None:
-            arrays = tuple(a[_device.array_module(a).asarray(idx)] for a in arrays)
+            arrays = tuple(a[devices.array_module(a).asarray(idx)] for a in arrays)
         out = TensorDataset(self(arrays[0]), *arrays[1:])
         for attr in ("classes", "split"):
             if hasattr(dataset, attr):
@@ -144,14 +144,14 @@ def one_hot(labels: Any, num_classes: int | None = None, dtype: Any = numpy.floa
     arr = labels._data if is_tensor else (labels if hasattr(labels, "dtype") else numpy.asarray(labels))
     if arr.dtype.kind not in "iu":
         raise TypeError(f"one_hot needs integer labels, got dtype {arr.dtype} (shape {tuple(arr.shape)})")
-    xp = _device.array_module(arr)
+    xp = devices.array_module(arr)
     if num_classes is None:
         num_classes = int(arr.max()) + 1 if arr.size else 0
     if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= num_classes):
         raise ValueError(f"one_hot: labels range over [{int(arr.min())}, {int(arr.max())}], outside "
                          f"0..{num_classes - 1}")
     out = (arr[..., None] == xp.arange(num_classes)).astype(dtype)
-    return _make(out, False, None) if is_tensor else out
+    return make_tensor(out, False, None) if is_tensor else out
 
 
 class Compose:

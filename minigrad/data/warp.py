@@ -21,8 +21,8 @@ from typing import Any, Callable
 
 import numpy
 
-from .. import _device
-from ..tensor import Tensor, _make
+from .. import devices
+from ..tensor import Tensor, make_tensor
 from ._rng import array_generator, host_generator
 
 
@@ -31,7 +31,7 @@ def _as_images(x: Any, image_shape: "tuple | None") -> tuple:
     """(array as (N, C, H, W), function that turns a (N, C, H, W) result back into x's type/shape)."""
     is_tensor = isinstance(x, Tensor)
     arr = x._data if is_tensor else x
-    if not (isinstance(arr, numpy.ndarray) or _device.is_cuda_array(arr)):
+    if not (isinstance(arr, numpy.ndarray) or devices.is_cuda_array(arr)):
         arr = numpy.asarray(arr)
     shape = arr.shape
     if arr.ndim == 2:
@@ -55,7 +55,7 @@ def _as_images(x: Any, image_shape: "tuple | None") -> tuple:
 
     def back(out: Any) -> Any:
         out = out.reshape(shape)
-        return _make(out, False, None) if is_tensor else out
+        return make_tensor(out, False, None) if is_tensor else out
 
     return imgs, back
 
@@ -71,7 +71,7 @@ def _uniform(gen: Any, size: tuple, low: float, high: float) -> Any:
 
 def _sample(imgs: Any, sy: Any, sx: Any) -> Any:
     """Bilinear sampling: out[n, c, i, j] = imgs[n, c] at (sy[n, i, j], sx[n, i, j]); 0 outside."""
-    xp = _device.array_module(imgs)
+    xp = devices.array_module(imgs)
     n, c, h, w = imgs.shape
     dt = imgs.dtype
     y0, x0 = xp.floor(sy), xp.floor(sx)
@@ -99,7 +99,7 @@ def _grid(xp: Any, h: int, w: int) -> tuple:
 # -- shifts ------------------------------------------------------------------------------------------
 def _shift_imgs(imgs: Any, dy: Any, dx: Any) -> Any:
     """Shift image n down by dy[n] and right by dx[n] whole pixels (ints, arrays of shape (N,))."""
-    xp = _device.array_module(imgs)
+    xp = devices.array_module(imgs)
     n, c, h, w = imgs.shape
     k = int(max(int(abs(dy).max()), int(abs(dx).max()))) if n else 0
     hp, wp = h + 2 * k, w + 2 * k
@@ -114,7 +114,7 @@ def _shift_imgs(imgs: Any, dy: Any, dx: Any) -> Any:
 def shift(x: Any, dy: int, dx: int, image_shape: "tuple | None" = None) -> Any:
     """Every image moved ``dy`` pixels down and ``dx`` right (negative: up/left); vacated pixels are 0."""
     imgs, back = _as_images(x, image_shape)
-    xp = _device.array_module(imgs)
+    xp = devices.array_module(imgs)
     n = imgs.shape[0]
     return back(_shift_imgs(imgs, xp.full(n, int(dy), dtype=numpy.int64), xp.full(n, int(dx), dtype=numpy.int64)))
 
@@ -124,7 +124,7 @@ def random_shift(x: Any, max_shift: int = 2, generator: Any = None, image_shape:
     if max_shift < 0:
         raise ValueError(f"max_shift must be >= 0, got {max_shift}")
     imgs, back = _as_images(x, image_shape)
-    xp = _device.array_module(imgs)
+    xp = devices.array_module(imgs)
     gen = array_generator(host_generator(generator), xp)
     n = imgs.shape[0]
     span = 2 * int(max_shift) + 1
@@ -135,7 +135,7 @@ def random_shift(x: Any, max_shift: int = 2, generator: Any = None, image_shape:
 # -- rotations ---------------------------------------------------------------------------------------
 def _rotate_imgs(imgs: Any, radians: Any) -> Any:
     """Rotate image n by radians[n] counter-clockwise (as displayed, rows running down) about its centre."""
-    xp = _device.array_module(imgs)
+    xp = devices.array_module(imgs)
     n, _c, h, w = imgs.shape
     cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
     ys, xs = _grid(xp, h, w)
@@ -150,7 +150,7 @@ def _rotate_imgs(imgs: Any, radians: Any) -> Any:
 def rotate(x: Any, degrees: float, image_shape: "tuple | None" = None) -> Any:
     """Every image rotated by ``degrees`` counter-clockwise about its centre (bilinear; outside = 0)."""
     imgs, back = _as_images(x, image_shape)
-    xp = _device.array_module(imgs)
+    xp = devices.array_module(imgs)
     return back(_rotate_imgs(imgs, xp.full(imgs.shape[0], math.radians(degrees))))
 
 
@@ -160,7 +160,7 @@ def random_rotation(x: Any, max_degrees: float = 10.0, generator: Any = None,
     if max_degrees < 0:
         raise ValueError(f"max_degrees must be >= 0, got {max_degrees}")
     imgs, back = _as_images(x, image_shape)
-    xp = _device.array_module(imgs)
+    xp = devices.array_module(imgs)
     gen = array_generator(host_generator(generator), xp)
     angles = _uniform(gen, (imgs.shape[0],), -max_degrees, max_degrees) * (math.pi / 180.0)
     return back(_rotate_imgs(imgs, angles))
@@ -190,7 +190,7 @@ def elastic_distortion(x: Any, alpha: float = 34.0, sigma: float = 4.0, generato
     if sigma < 0:
         raise ValueError(f"sigma must be >= 0, got {sigma}")
     imgs, back = _as_images(x, image_shape)
-    xp = _device.array_module(imgs)
+    xp = devices.array_module(imgs)
     n, _c, h, w = imgs.shape
     gen = array_generator(host_generator(generator), xp)
     fields = _uniform(gen, (2, n, h, w), -1.0, 1.0)

@@ -1,6 +1,5 @@
 """Gradient clipping, in place on ``p.grad``: ``mg.nn.utils.clip_grad_norm_`` /
-``clip_grad_value_`` (PyTorch's names), also available as ``mg.optim.clip_grad_norm_`` /
-``clip_grad_value_``.
+``clip_grad_value_`` (PyTorch's names and place).
 
 ``clip_grad_norm_`` rescales all gradients together, so the update direction is kept and
 only its length is capped:
@@ -17,8 +16,8 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
-from .. import _device
-from ..tensor import Tensor, _make
+from .. import devices
+from ..tensor import Tensor, make_tensor
 
 
 def _grads(parameters: Iterable[Tensor] | Tensor) -> list:
@@ -66,14 +65,14 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
 
         return tensor(0.0)
     first = grads[0]._data
-    dev = _device.device_of(first)
-    xp = _device.array_module(first)
+    dev = devices.device_of(first)
+    xp = devices.array_module(first)
     norms = []
     for g in grads:
         a = g._data
-        n = _norm(_device.array_module(a), a, norm_type)
-        if _device.device_of(a) != dev:  # rare: gradients on several devices; gather the norms
-            n = _device.move(n, dev)
+        n = _norm(devices.array_module(a), a, norm_type)
+        if devices.device_of(a) != dev:  # rare: gradients on several devices; gather the norms
+            n = devices.move(n, dev)
         norms.append(xp.asarray(n, dtype=first.dtype))
     stacked = xp.stack(norms)
     # the p-norm of the concatenation is the p-norm of the per-tensor norms, except for the
@@ -87,11 +86,11 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
     coef = xp.minimum(max_norm / (total + 1e-6), 1.0).astype(first.dtype)
     for g in grads:
         a = g._data
-        if _device.device_of(a) != dev:
-            a *= _device.move(coef, _device.device_of(a)).astype(a.dtype)
+        if devices.device_of(a) != dev:
+            a *= devices.move(coef, devices.device_of(a)).astype(a.dtype)
         else:
             a *= coef.astype(a.dtype, copy=False)
-    return _make(total, False, None)
+    return make_tensor(total, False, None)
 
 
 def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float, foreach: Any = None) -> None:
@@ -99,4 +98,4 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float, f
     clip_value = float(clip_value)
     for g in _grads(parameters):
         a = g._data
-        _device.array_module(a).clip(a, -clip_value, clip_value, out=a)
+        devices.array_module(a).clip(a, -clip_value, clip_value, out=a)

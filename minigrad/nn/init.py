@@ -27,7 +27,7 @@ from typing import Any
 
 from .. import random as _random
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor, _make
+from ..tensor import Tensor, make_tensor
 
 _GAIN_ONE = ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
              "conv_transpose2d", "conv_transpose3d")
@@ -97,7 +97,7 @@ def _draw(tensor: Tensor, kind: str) -> Any:
 
 def _fill(tensor: Tensor, arr: Any) -> Tensor:
     with no_grad():
-        tensor.copy_(_make(arr.astype(tensor.dtype, copy=False), False, None))
+        tensor.copy_(make_tensor(arr.astype(tensor.dtype, copy=False), False, None))
     return tensor
 
 
@@ -206,7 +206,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
 
 
 def _xp(arr: Any) -> Any:
-    from .._device import array_module
+    from ..devices import array_module
 
     return array_module(arr)
 

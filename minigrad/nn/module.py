@@ -26,7 +26,7 @@ from collections import OrderedDict
 from types import MappingProxyType
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
-from .. import _device
+from .. import devices
 from .. import dtypes as _dtypes
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, parse_to_args
@@ -396,8 +396,8 @@ class Module:
         """
         dev, dtype = parse_to_args(args, kwargs, "Module.to()")
         if dev is not None:
-            target = _device.device(dev)
-            self._convert(lambda arr: _device.move(arr, target))
+            target = devices.device(dev)
+            self._convert(lambda arr: devices.move(arr, target))
         if dtype is not None:
             dt = _dtypes.as_dtype(dtype)
             if dt.kind != "f":

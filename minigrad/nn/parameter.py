@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _device
-from ..tensor import Tensor, _make
+from .. import devices
+from ..tensor import Tensor, make_tensor
 
 # Every storage slot of Tensor (whatever the core currently declares), so a Parameter
 # can take over a tensor's fields without knowing them one by one.
@@ -17,7 +17,7 @@ _FIELDS = tuple(s for s in Tensor.__slots__ if s != "__weakref__")
 
 
 def _is_array(x: Any) -> bool:
-    return hasattr(x, "__array_interface__") or _device.is_cuda_array(x)
+    return hasattr(x, "__array_interface__") or devices.is_cuda_array(x)
 
 
 class Parameter(Tensor):
@@ -39,10 +39,10 @@ class Parameter(Tensor):
         elif _is_array(data) and not isinstance(data, (list, tuple)) and getattr(data, "ndim", None) is not None:
             arr = data
         else:
-            from ..creation import _to_array
+            from ..creation import to_array
 
-            arr = _to_array(data, None, None)
-        template = _make(arr, False, None)
+            arr = to_array(data, None, None)
+        template = make_tensor(arr, False, None)
         for name in _FIELDS:
             object.__setattr__(self, name, getattr(template, name))
         if requires_grad:

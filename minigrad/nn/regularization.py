@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .._device import array_module
+from ..devices import array_module
 from ..autograd.grad_mode import no_grad
 from ..ops.elementwise import abs as _abs
 from ..ops.reduction import sum as _sum
-from ..tensor import Tensor, _make
+from ..tensor import Tensor, make_tensor
 from .module import Module
 
 
@@ -83,4 +83,4 @@ def max_norm_(params: Iterable[Tensor] | Module | Tensor, max_norm: float, eps: 
                 norms = xp.sqrt((a.astype("float64") ** 2).sum()).reshape(())
                 shape = ()
             factor = xp.minimum(1.0, max_norm / (norms + eps)).reshape(shape).astype(a.dtype)
-            p.mul_(_make(factor, False, None))
+            p.mul_(make_tensor(factor, False, None))

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .._device import array_module
+from ..devices import array_module
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor, _make
+from ..tensor import Tensor, make_tensor
 
 
 from .clip import clip_grad_norm_, clip_grad_value_  # noqa: E402,F401  (device-side, no host sync)
@@ -16,7 +16,7 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     arrays = [p._data.reshape(-1) for p in parameters]
     if not arrays:
         raise ValueError("parameters_to_vector: no parameters given")
-    return _make(array_module(arrays[0]).concatenate(arrays), False, None)
+    return make_tensor(array_module(arrays[0]).concatenate(arrays), False, None)
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
@@ -30,5 +30,5 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     with no_grad():
         for p in params:
             n = p.numel()
-            p.copy_(_make(vec._data[start:start + n].reshape(p.shape), False, None))
+            p.copy_(make_tensor(vec._data[start:start + n].reshape(p.shape), False, None))
             start += n

@@ -22,12 +22,12 @@ import functools
 import math
 from typing import Any
 
-from .._device import HostArray, array_module, is_cuda_array
+from ..devices import HostArray, array_module, is_cuda_array
 from ..autograd.function import Function
 from ..tensor import Tensor
-from . import _cuda_kernels
+from . import cuda_kernels
 from . import _erf as _erf_series
-from ._util import constant, typed_scalar
+from .helpers import constant, typed_scalar
 from .elementwise import exp, log, log1p, where
 
 
@@ -103,7 +103,7 @@ class ReLU(Function):
         a = x._data
         needs_mask = self.needs_grad(0)
         if needs_mask and a.__class__ is not HostArray and is_cuda_array(a):
-            y, self.mask = _cuda_kernels.relu_with_mask(a)  # one launch instead of three
+            y, self.mask = cuda_kernels.relu_with_mask(a)  # one launch instead of three
             return y
         zero = typed_scalar(0, a)
         y = array_module(a).maximum(a, zero)
@@ -348,7 +348,7 @@ class Softmax(Function):
 
 
 def _softmax_axis(x: Tensor, axis: Any, dim: Any, op: str) -> int:
-    from ._util import normalize_axes
+    from .helpers import normalize_axes
 
     axis = dim if dim is not None else axis
     if axis is None:

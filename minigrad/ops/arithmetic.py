@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._device import array_module
+from ..devices import array_module
 from ..autograd.function import Function
 from ..dtypes import is_number, number_dtype, python_number
 from ..tensor import Tensor
-from ._util import binary_arrays, scalar_result_dtype
+from .helpers import binary_arrays, scalar_result_dtype
 from .shape import broadcast_error, sum_to
 
 
@@ -150,7 +150,7 @@ class Pow(Function):
             raise broadcast_error("pow", e, a, b) from None
 
     def backward(self, g: Tensor) -> tuple:
-        from ._util import constant
+        from .helpers import constant
         from .elementwise import log, where
 
         x, y = self.saved_tensors
@@ -170,7 +170,7 @@ class Pow(Function):
 
 
 def _const_like(value: Any, like: Tensor) -> Tensor:
-    from ._util import constant
+    from .helpers import constant
 
     return constant(array_module(like._data).asarray(value, dtype=like.dtype))
 

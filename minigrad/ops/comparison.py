@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._device import array_module
+from ..devices import array_module
 from ..tensor import Tensor
-from ._util import array_module_of, binary_arrays, constant, describe_operand
+from .helpers import array_module_of, binary_arrays, constant, describe_operand
 from .shape import broadcast_error
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _device
+from .. import devices
 from ..autograd.function import Function
 from ..tensor import Tensor
 
@@ -11,9 +11,9 @@ from ..tensor import Tensor
 class ToDevice(Function):
     """y = x copied to another device.   dx = dy copied back."""
 
-    def forward(self, x: Tensor, dev: _device.Device) -> Any:
+    def forward(self, x: Tensor, dev: devices.Device) -> Any:
         self.source = x.device
-        return _device.move(x._data, dev)
+        return devices.move(x._data, dev)
 
     def backward(self, g: Tensor) -> tuple:
         return to_device(g, self.source), None
@@ -30,7 +30,7 @@ class Cast(Function):
         return cast(g, self.source), None
 
 
-def to_device(x: Tensor, dev: _device.Device) -> Tensor:
+def to_device(x: Tensor, dev: devices.Device) -> Tensor:
     if x.device == dev:
         return x
     return ToDevice.apply(x, dev)
@@ -46,7 +46,7 @@ def cast(x: Tensor, dtype: Any) -> Tensor:
 
 
 def ones_like_array(a: Any) -> Any:
-    return _device.array_module(a).ones(a.shape, dtype=a.dtype)
+    return devices.array_module(a).ones(a.shape, dtype=a.dtype)
 
 
 def clone(x: Tensor) -> Tensor:

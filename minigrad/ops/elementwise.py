@@ -11,11 +11,11 @@ import math
 import operator
 from typing import Any
 
-from .._device import array_module
+from ..devices import array_module
 from ..autograd.function import Function
 from ..dtypes import is_number, result_type
 from ..tensor import Tensor
-from ._util import array_module_of, as_tensor, binary_arrays, constant, data_of
+from .helpers import array_module_of, as_tensor, binary_arrays, constant, data_of
 from .shape import broadcast_error, sum_to
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from .._device import array_module, is_cuda_array
+from ..devices import array_module, is_cuda_array
 from ..autograd.function import Function
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ._util import constant
+from .helpers import constant
 from .shape import reshape, sum_to
 
 
@@ -384,7 +384,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 def index_put(x: Tensor, index: Any, value: Any) -> Tensor:
     """Out-of-place ``x[index] = value``: x with the elements ``x[index]`` selects (PyTorch's
     rules, see :func:`to_numpy_index`) replaced by ``value`` broadcast to their shape."""
-    from ._util import as_tensor
+    from .helpers import as_tensor
 
     v = as_tensor(value, x)
     try:

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .._device import array_module, is_read_only
+from ..devices import array_module, is_read_only
 from ..autograd.function import tape
 from ..autograd.grad_mode import GradMode
-from ..tensor import Tensor, _make, version_counter
-from ._util import data_of
+from ..tensor import Tensor, make_tensor, version_counter
+from .helpers import data_of
 
 
-def _bump_all(ts: Any, op: str) -> None:
+def bump_versions(ts: Any, op: str) -> None:
     """Record that ``op`` changed the tensors ``ts`` in place: each one's version goes up, and all
     are stamped with the tape position of this moment (nodes recorded before saw the old values)."""
     stamp = tape.last_inplace_change = next(tape.positions)
@@ -32,9 +32,9 @@ def _bump_all(ts: Any, op: str) -> None:
         counter.changed_at = stamp
 
 
-def _bump(t: Tensor, op: str) -> None:
-    """:func:`_bump_all` for one tensor."""
-    _bump_all((t,), op)
+def bump_version(t: Tensor, op: str) -> None:
+    """:func:`bump_versions` for one tensor."""
+    bump_versions((t,), op)
 
 
 def _apply_inplace(t: Tensor, op: str, out_of_place: Callable[[Tensor], Tensor],
@@ -53,7 +53,7 @@ def _apply_inplace(t: Tensor, op: str, out_of_place: Callable[[Tensor], Tensor],
                 "views or detached copies); changing it in place while gradients are recorded is not supported, "
                 "because the other tensor's history would not follow. Use the out-of-place op, or clone() first."
             )
-        old = _make(t._data, t._requires_grad, t.grad_fn)  # the value before, with its history
+        old = make_tensor(t._data, t._requires_grad, t.grad_fn)  # the value before, with its history
         if counter is not None and t.grad_fn is not None and t.grad_fn.out_version is counter:
             t.grad_fn.out_version = None  # its node keeps the old array, which stays unchanged
         new = out_of_place(old)
@@ -73,7 +73,7 @@ def _apply_inplace(t: Tensor, op: str, out_of_place: Callable[[Tensor], Tensor],
             other = f" and {operand.dtype}" if isinstance(operand, Tensor) else ""
             raise RuntimeError(f"{op}: can't store the result in place in a tensor of dtype {t.dtype}{other}: {e}") \
                 from None
-    _bump(t, op)
+    bump_version(t, op)
     return t
 
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._device import array_module
+from ..devices import array_module
 from ..autograd.function import Function
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ._util import binary_arrays
+from .helpers import binary_arrays
 from .shape import reshape, sum_to, transpose, unsqueeze
 
 
@@ -58,7 +58,7 @@ def matmul(x: Tensor, y: Tensor) -> Tensor:
 
 
 def rmatmul(x: Tensor, y: Any) -> Tensor:
-    from ._util import as_tensor
+    from .helpers import as_tensor
 
     return MatMul.apply(as_tensor(y, x), x)
 

@@ -135,13 +135,13 @@ def _ne(self: Tensor, other: Any) -> Any:
 
 
 def _any(self: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
-    from ._util import constant
+    from .helpers import constant
 
     return constant(self._data.any(axis=axis, keepdims=keepdims))
 
 
 def _all(self: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
-    from ._util import constant
+    from .helpers import constant
 
     return constant(self._data.all(axis=axis, keepdims=keepdims))
 

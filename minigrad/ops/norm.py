@@ -13,10 +13,10 @@ import math
 import numbers
 from typing import Any
 
-from .._device import array_module
+from ..devices import array_module
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._util import axis_and_keepdims, constant, keepdims_shape
+from .helpers import axis_and_keepdims, constant, keepdims_shape
 from .elementwise import abs, sign, where
 from .reduction import Max, StdFromVar, Sum, _axes, _nonempty, _spread
 from .shape import reshape

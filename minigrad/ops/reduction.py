@@ -19,10 +19,10 @@ import warnings
 from typing import Any
 
 from .. import return_types
-from .._device import array_module
+from ..devices import array_module
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._util import axis_and_keepdims, constant, keepdims_shape, normalize_axes
+from .helpers import axis_and_keepdims, constant, keepdims_shape, normalize_axes
 from .scan import Flip, exclusive_cumprod
 from .shape import broadcast_to, permute, reshape, squeeze
 

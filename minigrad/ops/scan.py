@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._device import array_module
+from ..devices import array_module
 from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode
 from ..tensor import Tensor
-from ._util import constant, normalize_axes
+from .helpers import constant, normalize_axes
 from .shape import pad
 
 

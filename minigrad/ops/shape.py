@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .._device import array_module
+from ..devices import array_module
 from ..autograd.function import Function
 from ..errors import ShapeError
 from ..tensor import Tensor
-from ._util import normalize_axes, parse_size
+from .helpers import normalize_axes, parse_size
 
 
 class Reshape(Function):
@@ -209,7 +209,7 @@ class Concatenate(Function):
 
 
 def _check_same(tensors: Sequence[Tensor], op: str) -> list:
-    from ._util import as_tensor
+    from .helpers import as_tensor
 
     tensors = list(tensors)
     if not tensors:

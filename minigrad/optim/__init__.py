@@ -3,10 +3,10 @@ methods, and (in :mod:`.lr_scheduler`) learning-rate schedules.  See docs/optimi
 
 First order:  SGD (momentum, Nesterov), Adagrad, Adadelta, RMSprop, Adam (AMSGrad), AdamW,
 Adamax, NAdam.   Second order:  Newton (exact, Levenberg–Marquardt damped), NewtonCG
-(Hessian-free), LBFGS.   Gradient clipping: clip_grad_norm_, clip_grad_value_.
+(Hessian-free), LBFGS.
+(Gradient clipping is ``mg.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``, as in PyTorch.)
 """
 from . import lr_scheduler
-from ..nn.clip import clip_grad_norm_, clip_grad_value_
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
@@ -20,4 +20,4 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam", "Newton",
-           "NewtonCG", "LBFGS", "lr_scheduler", "clip_grad_norm_", "clip_grad_value_"]
+           "NewtonCG", "LBFGS", "lr_scheduler"]

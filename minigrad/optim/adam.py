@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from .._device import array_module
+from ..devices import array_module
 from ..tensor import Tensor
 from .optimizer import (Optimizer, ParamsT, Scratch, UpdateForms, check_adam_group, cuda_effective_grad, cuda_kernel,
                         effective_grad_into, new_state_tensor, pieces_with_scratch)

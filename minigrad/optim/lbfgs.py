@@ -27,10 +27,10 @@ import math
 import sys
 from typing import Any, Callable
 
-from .._device import array_module
+from ..devices import array_module
 from ..autograd.grad_mode import GradMode
-from ..ops.inplace import _bump
-from ..tensor import Tensor, _make
+from ..ops.inplace import bump_version
+from ..tensor import Tensor, make_tensor
 from .optimizer import Optimizer, ParamsT, _call_closure, check_number
 
 _FLOAT_MAX = sys.float_info.max
@@ -258,7 +258,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             n = p.numel()
             p._data += t * d[off:off + n].reshape(p.shape)
-            _bump(p, "LBFGS.step")
+            bump_version(p, "LBFGS.step")
             off += n
 
     def _copy_params(self) -> list:
@@ -267,7 +267,7 @@ class LBFGS(Optimizer):
     def _set_params(self, values: list) -> None:
         for p, v in zip(self._params, values):
             p._data[...] = v
-            _bump(p, "LBFGS.step")
+            bump_version(p, "LBFGS.step")
 
     def _evaluate_at(self, closure: Callable, x: list, t: float, d: Any) -> tuple:
         """(loss, flat gradient) at x + t·d; the parameters are put back to x afterwards."""
@@ -388,7 +388,7 @@ class LBFGS(Optimizer):
             if abs(loss - prev_loss) < tol_change:
                 break
 
-        wrap = lambda v: _make(v, False, None)  # noqa: E731
+        wrap = lambda v: make_tensor(v, False, None)  # noqa: E731
         state["d"] = wrap(d)
         state["t"] = t
         state["old_dirs"] = [wrap(v) for v in old_dirs]

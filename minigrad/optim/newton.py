@@ -28,11 +28,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .._device import array_module
+from ..devices import array_module
 from ..autograd.engine import grad as _grad
 from ..autograd.grad_mode import GradMode
-from ..ops.inplace import _bump
-from ..tensor import Tensor, _make
+from ..ops.inplace import bump_version
+from ..tensor import Tensor, make_tensor
 from .optimizer import Optimizer, ParamsT, check_number
 
 
@@ -70,7 +70,7 @@ class _NewtonBase(Optimizer):
     def _set(self, flat: Any) -> None:
         for p, v in zip(self._params, self._split(flat)):
             p._data[...] = v
-            _bump(p, f"{type(self).__name__}.step")
+            bump_version(p, f"{type(self).__name__}.step")
 
     # -- loss and derivatives -------------------------------------------------------------------
     def _loss_and_grad(self, closure: Callable) -> tuple:
@@ -94,14 +94,14 @@ class _NewtonBase(Optimizer):
         finally:
             GradMode.enabled = False
         xp = array_module(self._params[0]._data)
-        grads = [g if g is not None else _make(xp.zeros(p.shape, dtype=p.dtype), False, None)
+        grads = [g if g is not None else make_tensor(xp.zeros(p.shape, dtype=p.dtype), False, None)
                  for g, p in zip(grads, self._params)]
         return loss, grads
 
     def _hvp(self, grads: list, v: Any) -> Any:
         """H·v (flat) = ∂(Σ gᵢ·vᵢ)/∂x, one reverse pass through the recorded gradient."""
         xp = array_module(v)
-        live = [(g, _make(vi, False, None)) for g, vi in zip(grads, self._split(v)) if g._requires_grad]
+        live = [(g, make_tensor(vi, False, None)) for g, vi in zip(grads, self._split(v)) if g._requires_grad]
         if not live:
             return xp.zeros_like(v)
         GradMode.enabled = True

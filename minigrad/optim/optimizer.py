@@ -26,12 +26,12 @@ import threading
 from collections import defaultdict
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from .. import _device
-from .._device import array_module, is_cuda_array
+from .. import devices
+from ..devices import array_module, is_cuda_array
 from ..autograd.grad_mode import GradMode
-from ..ops._cuda_kernels import elementwise_kernel
-from ..ops.inplace import _bump_all
-from ..tensor import Tensor, _make
+from ..ops.cuda_kernels import elementwise_kernel
+from ..ops.inplace import bump_versions
+from ..tensor import Tensor, make_tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict]
 
@@ -167,7 +167,7 @@ class Optimizer:
                 g = p.grad
                 if g is not None:
                     if g.grad_fn is not None or g._requires_grad:
-                        g = p.grad = _make(g._data, False, None)
+                        g = p.grad = make_tensor(g._data, False, None)
                     g._data[...] = 0
 
     # -- stepping ----------------------------------------------------------------------------
@@ -198,7 +198,7 @@ class Optimizer:
             if not state:
                 state = self.state[p] = self._init_state(p, group)
             self._update(p, g, state, group)
-        _bump_all(params, step_name)
+        bump_versions(params, step_name)
 
     def _with_grads(self, gi: int, group: dict) -> tuple[list, list]:
         """The parameters of group ``gi`` that have a gradient, and their gradient arrays,
@@ -325,11 +325,11 @@ def _call_closure(closure: Callable[[], Any]) -> Any:
 def _cast_state(p: Tensor, key: Any, value: Any) -> Any:
     """A copy of a state value on ``p``'s device; float tensors take ``p``'s dtype ('step' keeps its own)."""
     if isinstance(value, Tensor):
-        arr = _device.move(value._data, p.device)
-        xp = _device.array_module(arr)
+        arr = devices.move(value._data, p.device)
+        xp = devices.array_module(arr)
         if key != "step" and arr.dtype.kind == "f" and arr.dtype != p.dtype:
             arr = arr.astype(p.dtype)
-        return _make(xp.array(arr, copy=True), False, None)
+        return make_tensor(xp.array(arr, copy=True), False, None)
     if isinstance(value, list):
         return [_cast_state(p, key, v) for v in value]
     if isinstance(value, tuple):
@@ -341,8 +341,8 @@ def _cast_state(p: Tensor, key: Any, value: Any) -> Any:
 
 def new_state_tensor(a: Any, fill: float = 0.0) -> Tensor:
     """A state buffer shaped like the array ``a``, on its device, filled with ``fill``."""
-    xp = _device.array_module(a)
-    return _make(xp.full(a.shape, fill, dtype=a.dtype), False, None)
+    xp = devices.array_module(a)
+    return make_tensor(xp.full(a.shape, fill, dtype=a.dtype), False, None)
 
 
 def check_adam_group(group: dict) -> None:

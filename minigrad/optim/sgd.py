@@ -10,9 +10,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from .._device import HostArray, array_module
-from ..ops._util import typed_scalar
-from ..ops.inplace import _bump_all
+from ..devices import HostArray, array_module
+from ..ops.helpers import typed_scalar
+from ..ops.inplace import bump_versions
 from ..tensor import Tensor
 from .optimizer import (Optimizer, ParamsT, Scratch, UpdateForms, check_number, cuda_effective_grad, cuda_flag,
                         cuda_kernel, effective_grad_into, new_state_tensor, pieces_with_scratch)
@@ -106,7 +106,7 @@ class SGD(Optimizer):
             if p not in states:
                 states[p] = {}  # (no state to keep, but listed in state_dict like the other parameters)
             updated.append(p)
-        _bump_all(updated, step_name)
+        bump_versions(updated, step_name)
 
 
 # -- fast forms: the same step as sgd_update, tested equal to it --------------------------------------

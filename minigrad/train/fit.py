@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from .. import random as _random
-from .._device import HostArray, array_module
+from ..devices import HostArray, array_module
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .callbacks import Checkpoint, EarlyStopping

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy
 
-from .._device import array_module, is_cuda_array
+from ..devices import array_module, is_cuda_array
 
 __all__ = ["host_array", "nonfinite", "shape_text", "dtype_text", "format_number", "describe"]
 

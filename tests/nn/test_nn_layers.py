@@ -81,7 +81,7 @@ def test_linear_bias_gradient_is_the_sum_over_all_leading_dims(device, shape, dt
 
 
 def test_cached_ones_is_cached_read_only_and_typed():
-    from minigrad._device import cached_ones
+    from minigrad.devices import cached_ones
 
     for dtype in (np.float16, np.float32, np.float64):
         a = np.zeros((2, 2), dtype=dtype)

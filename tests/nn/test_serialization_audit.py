@@ -120,7 +120,7 @@ def _dead_pid():
     return p.pid
 
 
-def _make(path, age=0.0):
+def make_tensor(path, age=0.0):
     path.write_bytes(b"\x00" * 16)
     if age:
         t = time.time() - age
@@ -147,7 +147,7 @@ def test_a_killed_save_leaves_a_temp_file_that_the_next_save_sweeps(tmp_path):
     assert len(left) == 1 and left[0].startswith(f".ck.safetensors.{pid}.") and left[0].endswith(".tmp")
     mg.save({"w": mg.ones(3)}, path)  # the writer is dead, but its file changed a moment ago: kept
     assert sorted(os.listdir(tmp_path)) == sorted(left + ["ck.safetensors"])
-    _make(tmp_path / left[0], age=120)
+    make_tensor(tmp_path / left[0], age=120)
     mg.save({"w": mg.full((3,), 2.0)}, path)
     assert os.listdir(tmp_path) == ["ck.safetensors"]
     np.testing.assert_array_equal(host(mg.load(path)["w"]), [2.0, 2.0, 2.0])
@@ -156,17 +156,17 @@ def test_a_killed_save_leaves_a_temp_file_that_the_next_save_sweeps(tmp_path):
 def test_only_stale_temp_files_of_the_same_target_are_swept(tmp_path):
     dead, alive = _dead_pid(), os.getpid()
     swept = [
-        _make(tmp_path / f".ck.safetensors.{dead}.abcd_123.tmp", age=120),  # dead writer, quiet for 2 minutes
-        _make(tmp_path / f".ck.safetensors.{alive}.zzzzzzzz.tmp", age=3 * 86400),  # three days old
+        make_tensor(tmp_path / f".ck.safetensors.{dead}.abcd_123.tmp", age=120),  # dead writer, quiet for 2 minutes
+        make_tensor(tmp_path / f".ck.safetensors.{alive}.zzzzzzzz.tmp", age=3 * 86400),  # three days old
     ]
     kept = [
-        _make(tmp_path / f".ck.safetensors.{dead}.abcdefgh.tmp"),  # dead writer, but just written
-        _make(tmp_path / f".ck.safetensors.{alive}.abcdefgh.tmp", age=120),  # a save in progress
-        _make(tmp_path / f".other.safetensors.{dead}.abcdefgh.tmp", age=3 * 86400),  # another target's
-        _make(tmp_path / f".ck.safetensors.1.{dead}.abcdefgh.tmp", age=3 * 86400),  # target "ck.safetensors.1"
-        _make(tmp_path / ".ck.safetensors.notes.tmp", age=3 * 86400),  # not a name save() makes
-        _make(tmp_path / f"ck.safetensors.{dead}.abcdefgh.tmp", age=3 * 86400),  # no leading dot
-        _make(tmp_path / "unrelated.txt", age=3 * 86400),
+        make_tensor(tmp_path / f".ck.safetensors.{dead}.abcdefgh.tmp"),  # dead writer, but just written
+        make_tensor(tmp_path / f".ck.safetensors.{alive}.abcdefgh.tmp", age=120),  # a save in progress
+        make_tensor(tmp_path / f".other.safetensors.{dead}.abcdefgh.tmp", age=3 * 86400),  # another target's
+        make_tensor(tmp_path / f".ck.safetensors.1.{dead}.abcdefgh.tmp", age=3 * 86400),  # target "ck.safetensors.1"
+        make_tensor(tmp_path / ".ck.safetensors.notes.tmp", age=3 * 86400),  # not a name save() makes
+        make_tensor(tmp_path / f"ck.safetensors.{dead}.abcdefgh.tmp", age=3 * 86400),  # no leading dot
+        make_tensor(tmp_path / "unrelated.txt", age=3 * 86400),
     ]
     (tmp_path / f".ck.safetensors.{dead}.dirdirdi.tmp").mkdir()  # not a regular file
     mg.save(mg.ones(1), tmp_path / "ck.safetensors")

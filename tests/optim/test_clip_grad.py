@@ -1,4 +1,4 @@
-"""clip_grad_norm_ / clip_grad_value_ (minigrad/optim/_clip.py)."""
+"""clip_grad_norm_ / clip_grad_value_ (minigrad/nn/clip.py, reached as mg.nn.utils.*)."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.optim import clip_grad_norm_, clip_grad_value_
+from minigrad.nn.utils import clip_grad_norm_, clip_grad_value_
 
 
 def _params(grads):

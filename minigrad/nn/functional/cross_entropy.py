@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..._device import HostArray, array_module, cached_ones, is_cuda_array
+from ...devices import HostArray, array_module, cached_ones, is_cuda_array
 from ...autograd.function import Function
 from ...autograd.grad_mode import GradMode
 from ...errors import ShapeError
-from ...ops._util import constant, typed_scalar
+from ...ops.helpers import constant, typed_scalar
 from ...ops.activation import log_softmax, softmax
 from ...ops.elementwise import where
 from ...ops.indexing import getitem
 from ...ops.reduction import sum as _sum
 from ...ops.shape import permute, reshape
-from ...tensor import Tensor, _make
+from ...tensor import Tensor, make_tensor
 from ._common import REDUCTIONS, check_input, check_reduction, same_device
 from ._cuda_cross_entropy import CudaCrossEntropy
 from .activation import one_hot
@@ -260,7 +260,7 @@ def _cross_entropy_backward_arrays(node: CrossEntropyIndices, g: Tensor) -> Tens
         grad = (e / s * sums - a) * r
     if grad.dtype != e.dtype:
         grad = grad.astype(e.dtype)
-    return _make(grad, False, None)
+    return make_tensor(grad, False, None)
 
 
 def _to_rows(input: Tensor, target: Tensor | None, probs: bool) -> tuple:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from ... import random as _random
-from ..._device import is_cuda_array
-from ...ops import _cuda_kernels
-from ...ops._util import constant
+from ...devices import is_cuda_array
+from ...ops import cuda_kernels
+from ...ops.helpers import constant
 from ...ops.activation import MaskGrad
 from ...tensor import Tensor
 
@@ -66,7 +66,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return input * constant((a * 0).astype(a.dtype))
     u = _uniform_draws(input)
     if is_cuda_array(a):
-        scale = _cuda_kernels.dropout_mask(u, p, a.dtype)  # one launch instead of three
+        scale = cuda_kernels.dropout_mask(u, p, a.dtype)  # one launch instead of three
     else:
         scale = ((u >= p).astype(a.dtype) * (1.0 / (1.0 - p))).astype(a.dtype, copy=False)
     return DropoutMask.apply(input, scale)

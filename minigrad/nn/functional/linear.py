@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..._device import cached_ones
+from ...devices import cached_ones
 from ...autograd.function import Function
 from ...autograd.grad_mode import GradMode
 from ...errors import ShapeError
 from ...ops.matmul import matmul
 from ...ops.reduction import sum as _sum
 from ...ops.shape import reshape, transpose
-from ...tensor import Tensor, _make
+from ...tensor import Tensor, make_tensor
 
 
 def linear_reference(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -66,10 +66,10 @@ def _linear_backward_arrays(node: LinearFunction, g: Tensor) -> tuple:
     (x, w), needs = node.saved, node.next  # needs[i] is None: input i wants no gradient
     ga, a, wa = g._data, x._data, w._data
     dY, X = (ga, a) if ga.ndim == 2 else (ga.reshape(-1, ga.shape[-1]), a.reshape(-1, a.shape[-1]))
-    gx = _make(ga @ wa, False, None) if needs[0] is not None else None
-    gw = _make(dY.T @ X, False, None) if needs[1] is not None else None
+    gx = make_tensor(ga @ wa, False, None) if needs[0] is not None else None
+    gw = make_tensor(dY.T @ X, False, None) if needs[1] is not None else None
     # (Σ over the rows as a product with a cached vector of ones: cheaper than dY.sum(0).)
-    gb = _make(cached_ones((len(dY),), dY) @ dY, False, None) if needs[2] is not None else None
+    gb = make_tensor(cached_ones((len(dY),), dY) @ dY, False, None) if needs[2] is not None else None
     return gx, gw, gb
 
 

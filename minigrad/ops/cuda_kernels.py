@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _device
+from .. import devices
 
 _kernels: dict = {}
 
@@ -19,7 +19,7 @@ def elementwise_kernel(name: str, in_params: str, out_params: str, body: str) ->
     key = (name, in_params, out_params, body)
     k = _kernels.get(key)
     if k is None:
-        k = _kernels[key] = _device.cupy_module().ElementwiseKernel(in_params, out_params, body, "minigrad_" + name)
+        k = _kernels[key] = devices.cupy_module().ElementwiseKernel(in_params, out_params, body, "minigrad_" + name)
     return k
 
 
@@ -38,6 +38,6 @@ _DROPOUT_MASK = "mask = (u >= (U)p) ? (T)scale : (T)0;"
 def dropout_mask(u: Any, p: float, dtype: Any) -> Any:
     """1/(1-p) where the uniform draw ``u`` ≥ p (kept), else 0, in ``dtype``, in one pass (the
     comparison is made in u's precision, as ``u >= p`` on the CPU)."""
-    out = _device.cupy_module().empty(u.shape, dtype=dtype)
+    out = devices.cupy_module().empty(u.shape, dtype=dtype)
     return elementwise_kernel("dropout_mask", "U u, float64 p, float64 scale", "T mask", _DROPOUT_MASK)(
         u, p, 1.0 / (1.0 - p), out)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._device import HostArray, array_module, is_cuda_array
+from ..devices import HostArray, array_module, is_cuda_array
 from ..errors import ShapeError
 from ..dtypes import (category, get_default_dtype, is_number, number_dtype, number_operand, python_number,
                       result_type)
-from ..tensor import Tensor, _make
+from ..tensor import Tensor, make_tensor
 
 
 _HOST_SCALARS: dict = {}
@@ -208,7 +208,7 @@ def keepdims_shape(shape: tuple, axes: tuple | None) -> tuple:
 
 def constant(array: Any) -> Tensor:
     """Wrap an array as a tensor that never requires grad."""
-    return _make(array, False, None)
+    return make_tensor(array, False, None)
 
 
 def parse_size(size: tuple) -> tuple:

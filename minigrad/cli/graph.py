@@ -71,7 +71,7 @@ def default_loss(dataset: str = "digits", hidden: Sequence[int] = (32,), batch: 
     import minigrad as mg
     from minigrad import nn
 
-    from .trace import trace
+    from ..viz import trace
 
     x, y, about = _batch(dataset, batch, seed)
     mg.manual_seed(seed)
@@ -89,9 +89,7 @@ def default_loss(dataset: str = "digits", hidden: Sequence[int] = (32,), batch: 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``minigrad graph``; returns the exit status."""
-    from .draw import draw_graph
-    from .renderers import check_picture_path
-    from .viewer import backward_viewer
+    from ..viz import backward_viewer, check_picture_path, draw_graph
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -120,5 +118,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":  # python -m minigrad.viz.command
+if __name__ == "__main__":  # python -m minigrad.cli.graph
     sys.exit(main())

@@ -34,7 +34,7 @@ class CommandError(Exception):
 
 
 def _train_parser(sub: Any) -> argparse.ArgumentParser:
-    from .train import recipe as R
+    from ..train import recipe as R
 
     t = sub.add_parser("train", help="train an MLP and report test accuracy",
                        description="Train an MLP; defaults depend on the dataset (digits: 64-256-10 ReLU, "
@@ -78,7 +78,7 @@ def _train_parser(sub: Any) -> argparse.ArgumentParser:
 
 def _check(cfg: dict) -> None:
     """Refuse, in one line naming the flag, any value that would fail later or train nonsense."""
-    from .train import recipe as R
+    from ..train import recipe as R
 
     for key in ("lr", "batch_size", "epochs"):
         value = cfg[key]
@@ -111,7 +111,7 @@ _MOMENTUM_OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop")
 def _check_size(cfg: dict) -> None:
     """Refuse a model whose parameters, gradients and optimizer state (about four copies) could
     not fit in this machine's memory, before allocating any of it."""
-    from .train import recipe as R
+    from ..train import recipe as R
 
     needed = 4 * R.state_size(cfg) * (8 if cfg["dtype"] == "float64" else 4)
     try:
@@ -170,7 +170,7 @@ def _check_outputs(args: argparse.Namespace) -> str | None:
             raise CommandError("--save needs the safetensors package: pip install safetensors")
         _check_writable(args.save, "--save")
     if args.graph:
-        from . import viz
+        from .. import viz
 
         _check_writable(args.graph, "--graph")
         try:
@@ -181,8 +181,8 @@ def _check_outputs(args: argparse.Namespace) -> str | None:
 
 
 def _load_splits(cfg: dict, download: bool) -> tuple:
-    from . import data
-    from .train import recipe as R
+    from .. import data
+    from ..train import recipe as R
 
     try:
         return R.load_splits(cfg, download=download)
@@ -198,9 +198,9 @@ def _prepare(cfg: dict, normalizer_state: dict | None = None, training: bool = T
              download: bool = False) -> tuple:
     """Model, data loaders (no training loader unless ``training``) and normalizer for a resolved
     config."""
-    from . import data
-    from . import random as _random
-    from .train import recipe as R
+    from .. import data
+    from .. import random as _random
+    from ..train import recipe as R
 
     _random.manual_seed(cfg["seed"])
     splits = R.cast_splits(_load_splits(cfg, download), cfg["dtype"])
@@ -226,7 +226,7 @@ LENGTH_SCHEDULES = ("step", "cosine", "onecycle")
 
 
 def _load_checkpoint(path: str, device: str) -> dict:
-    from .serialization import load
+    from ..serialization import load
 
     state = load(path, map_location=device)
     if not isinstance(state, dict) or "model" not in state or "config" not in state:
@@ -236,7 +236,7 @@ def _load_checkpoint(path: str, device: str) -> dict:
 
 def _changed_flags(saved: dict, given: dict) -> dict:
     """The flags given now whose value differs from the checkpoint's config: name -> (saved, given)."""
-    from .train import recipe as R
+    from ..train import recipe as R
 
     resolved = R.resolve(saved)
     return {k: (resolved.get(k), v) for k, v in given.items() if resolved.get(k) != v}
@@ -290,7 +290,7 @@ def _run_config(args: argparse.Namespace) -> tuple:
     """(config, checkpoint or None, flags changed against the checkpoint's config or None) for
     ``minigrad train``: the defaults with the flags on top, or, with ``--resume``, the saved
     config with the flags on top (those a resumed run must keep refused), all checked."""
-    from .train import recipe as R
+    from ..train import recipe as R
 
     given = {k: v for k in R.DEFAULTS if (v := getattr(args, k, None)) is not None}
     resumed = changed = None
@@ -323,8 +323,8 @@ def _prepare_resume(args: argparse.Namespace, resumed: dict, changed: dict, cfg:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from . import train as T
-    from .train import recipe as R
+    from .. import train as T
+    from ..train import recipe as R
 
     cfg, resumed, changed = _run_config(args)
     plot_note = _check_outputs(args)
@@ -370,7 +370,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _draw_graph(model: Any, loss: Any, loader: Any, path: str) -> None:
-    from . import viz
+    from .. import viz
 
     xb, yb = next(iter(loader))
     with viz.trace(model):
@@ -380,8 +380,8 @@ def _draw_graph(model: Any, loss: Any, loader: Any, path: str) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from . import train as T
-    from .train import recipe as R
+    from .. import train as T
+    from ..train import recipe as R
 
     state = _load_checkpoint(args.checkpoint, args.device or "cpu")
     cfg = R.resolve(dict(state["config"]))
@@ -410,7 +410,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from .viz.command import main as graph_main
+    from .graph import main as graph_main
 
     return graph_main(args.rest)
 
@@ -420,7 +420,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
     import minigrad as mg
 
-    from . import viz
+    from .. import viz
 
     print(f"minigrad {mg.__version__}")
     print(f"numpy {np.__version__}")
@@ -439,7 +439,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .train import recipe as R
+    from ..train import recipe as R
 
     parser = _OneLineParser(prog="minigrad", description="minigrad: train, evaluate and draw small nets")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
@@ -460,7 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["graph"]:  # its own parser (minigrad.viz.command)
+    if argv[:1] == ["graph"]:  # its own parser (minigrad.cli.graph)
         try:
             return cmd_graph(argparse.Namespace(rest=argv[1:]))
         except (FileNotFoundError, ValueError, RuntimeError, OSError) as e:
