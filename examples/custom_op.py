@@ -36,13 +36,13 @@ class Swish(Function):
         return (a * s).astype(xp.result_type(a, b), copy=False)
 
     def backward(self, g: mg.Tensor) -> tuple:
-        x, beta = self.saved
+        x, beta = self.saved_tensors
         s = mg.sigmoid(beta * x)
         ds = s * (1 - s)
         gx = gb = None
-        if self.needs_grad(0):
+        if self.needs_input_grad[0]:
             gx = mg.sum_to(g * (s + beta * x * ds), x.shape)
-        if self.needs_grad(1):
+        if self.needs_input_grad[1]:
             gb = mg.sum_to(g * x * x * ds, beta.shape)
         return gx, gb
 
@@ -59,7 +59,7 @@ class SwishWrongBeta(Swish):
 
     def backward(self, g: mg.Tensor) -> tuple:
         gx, _ = super().backward(g)
-        x, beta = self.saved
+        x, beta = self.saved_tensors
         s = mg.sigmoid(beta * x)
         return gx, mg.sum_to(g * x * s * (1 - s), beta.shape)
 

@@ -30,7 +30,7 @@ class Cube(Function):
         return x._data ** 3
 
     def backward(self, g):
-        (x,) = self.saved
+        (x,) = self.saved_tensors
         return (g * 3 * x * x,)
 
 
@@ -42,7 +42,7 @@ class WrongCube(Function):
         return x._data ** 3
 
     def backward(self, g):
-        (x,) = self.saved
+        (x,) = self.saved_tensors
         return (g * 2 * x * x,)
 
 
@@ -55,7 +55,7 @@ class CubeArrayBackward(Function):
         return x._data ** 3
 
     def backward(self, g):
-        (x,) = self.saved
+        (x,) = self.saved_tensors
         return (g * mg.Tensor(3 * x._data * x._data),)
 
 
@@ -67,7 +67,7 @@ class WrongSecondInput(Function):
         return x._data * y._data
 
     def backward(self, g):
-        x, y = self.saved
+        x, y = self.saved_tensors
         return g * y, g * x * 2
 
 

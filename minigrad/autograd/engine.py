@@ -108,7 +108,7 @@ def check_saved_values(node: Function) -> None:
             f"by an in-place operation ({counter.last_op}); use the out-of-place op instead, or clone() the output "
             "first."
         )
-    for t in node.saved:
+    for t in node.saved_tensors:
         if isinstance(t, Tensor):
             counter = t._version_counter
             if counter is not None and counter.changed_at > node.seq:
@@ -123,8 +123,7 @@ def release(node: Function) -> None:
     """Free what ``node`` saved for its backward (``retain_graph=False``): a later backward
     through it is an error instead of a wrong result."""
     node.released = node.rare = True
-    if node.saved:
-        node.saved = ()
+    node.__dict__.pop("saved_tensors", None)  # (reading it now raises)
     if node.saves_output:
         node.out_data = node.out_version = None
 
@@ -183,6 +182,7 @@ class _Walk:
         """Pop nodes latest first; each runs once, after every consumer of its output has sent it
         a gradient, and sends one gradient to each of its inputs."""
         heap, grads, owned = self.heap, self.grads, self.owned
+        retain_graph, accumulate = self.retain_graph, self.accumulate
         while heap:
             node = heappop(heap)[1]
             g = grads.pop(node)
@@ -197,9 +197,18 @@ class _Walk:
                 input_grads = (input_grads,)
             for link, ig in zip(node.next, input_grads):
                 if link is not None and ig is not None:
-                    self.accumulate(link, ig)
-            if not self.retain_graph:
-                release(node)
+                    if link in grads or self.create_graph:
+                        accumulate(link, ig)
+                    else:  # the first gradient to reach link: accumulate's first case, inlined
+                        grads[link] = ig
+                        if link.__class__ is not Tensor and not isinstance(link, Tensor) and (
+                                self.needed is None or link in self.needed):
+                            heappush(heap, (-link.seq, link))
+            if not retain_graph:
+                node.released = node.rare = True  # release(node), inlined
+                node.__dict__.pop("saved_tensors", None)
+                if node.saves_output:
+                    node.out_data = node.out_version = None
 
     def accumulate(self, link: Any, g: Tensor) -> None:
         """Add ``g`` to what ``link`` (a node or a leaf tensor) has received; a node's first

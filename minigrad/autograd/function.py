@@ -4,8 +4,8 @@ An op is a subclass with two methods side by side:
 
 * ``forward(self, *inputs)`` computes the output *array* from the inputs
   (tensors or constants) and keeps what the backward will read with
-  ``save_for_backward`` (``needs_grad(i)`` says whether input ``i`` wants a gradient,
-  so an op saves only what it will use);
+  ``save_for_backward`` (``needs_input_grad[i]`` says whether input ``i`` wants a
+  gradient, so an op saves only what it will use);
 * ``backward(self, grad)`` gets dL/d(output) as a Tensor and returns one
   gradient per positional input (``None`` for constants or inputs that need none).
 
@@ -55,12 +55,49 @@ def input_links(inputs: tuple) -> list | None:
     return links
 
 
-class Function:
-    # ``next`` is set on every node; ``seq`` on recorded ones; the rest default to the class
-    # attributes below and are set per instance only when used (keeps apply cheap).
-    __slots__ = ("next", "seq", "__dict__", "__weakref__")
+def input_links_unrolled(inputs: tuple) -> list | None:
+    """:func:`input_links` written out for one and two inputs, the common cases (a loop over two
+    items costs more than the op's own bookkeeping); tested equal to it."""
+    n = len(inputs)
+    if n == 2:
+        x, y = inputs
+        lx = (x.grad_fn or x) if isinstance(x, Tensor) and x._requires_grad else None
+        ly = (y.grad_fn or y) if isinstance(y, Tensor) and y._requires_grad else None
+        return [lx, ly] if lx is not None or ly is not None else None
+    if n == 1:
+        x = inputs[0]
+        return [x.grad_fn or x] if isinstance(x, Tensor) and x._requires_grad else None
+    return input_links(inputs)
 
-    saved: tuple = ()          # what forward kept for backward (tensors or constants)
+
+#: ``needs_input_grad`` of a node that is not recorded, by number of inputs.
+_NO_INPUT_NEEDS_GRAD = tuple((False,) * n for n in range(8))
+
+
+class _NothingSaved:
+    """``Function.saved_tensors`` where the node keeps nothing: () before anything was saved, an
+    error once backward has freed what was.  ``save_for_backward`` stores the values on the node
+    itself, which takes precedence over this class attribute, so reading them is a plain
+    attribute read."""
+
+    def __get__(self, node: Any, owner: type) -> Any:
+        if node is None:
+            return self
+        if node.released:
+            raise RuntimeError(
+                f"{node.name()}: trying to backward through the graph a second time; its saved "
+                "tensors were freed after the first backward. Pass retain_graph=True to the first "
+                "backward() if you need to run backward twice."
+            )
+        return ()
+
+
+class Function:
+    # ``next`` and ``needs_input_grad`` are set on every node; ``seq`` on recorded ones; the rest default to the class
+    # attributes below and are set per instance only when used (keeps apply cheap).
+    __slots__ = ("next", "needs_input_grad", "seq", "__dict__", "__weakref__")
+
+    saved_tensors = _NothingSaved()  # what forward kept for backward (tensors or constants)
     out_data: Any = None       # the output's array, for ops with ``saves_output``
     out_version: Any = None    # the output's VersionCounter (in-place changes are detected)
     hooks: Any = None          # gradient hooks registered on the output tensor
@@ -78,9 +115,16 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
         """Run ``forward`` and, when recording, put the node on the tape."""
-        node = cls.__new__(cls)
-        node.next = input_links(inputs) if GradMode.enabled else None  # (read by needs_grad)
-        data = node.forward(*inputs, **options)
+        node = object.__new__(cls)  # (Function has no __init__)
+        node.next = links = input_links_unrolled(inputs) if GradMode.enabled else None
+        if links is None:
+            n = len(inputs)
+            node.needs_input_grad = _NO_INPUT_NEEDS_GRAD[n] if n < 8 else (False,) * n
+        elif len(links) == 2:  # (the common case, spelled out)
+            node.needs_input_grad = (links[0] is not None, links[1] is not None)
+        else:
+            node.needs_input_grad = tuple([link is not None for link in links])
+        data = node.forward(*inputs, **options) if options else node.forward(*inputs)
         if node.next is None:
             out = make_tensor(data, False, None)
         else:
@@ -101,18 +145,7 @@ class Function:
         checks each node's saved tensors against their version counters before running its
         backward, and frees them afterwards (``retain_graph=False``).  Both need to know which
         values a node keeps, so ops keep them here and read them back with ``saved_tensors``."""
-        self.saved = values
-
-    @property
-    def saved_tensors(self) -> tuple:
-        """What ``save_for_backward`` kept; an error once backward has freed it."""
-        if self.released:
-            raise RuntimeError(
-                f"{self.name()}: trying to backward through the graph a second time; its saved "
-                "tensors were freed after the first backward. Pass retain_graph=True to the first "
-                "backward() if you need to run backward twice."
-            )
-        return self.saved
+        self.saved_tensors = values
 
     @property
     def output(self) -> Tensor | None:
@@ -121,11 +154,6 @@ class Function:
         if self.out_data is None:
             return None
         return make_tensor(self.out_data, True, self)
-
-    def needs_grad(self, i: int) -> bool:
-        """Does input ``i`` need a gradient?  In ``forward`` it decides what to save; in
-        ``backward``, what to compute."""
-        return self.next is not None and self.next[i] is not None
 
     @classmethod
     def name(cls) -> str:

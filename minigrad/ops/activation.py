@@ -54,14 +54,14 @@ class SigmoidGrad(Function):
     dg = dz · y (1 - y),  dy = dz · g (1 - 2y)."""
 
     def forward(self, g: Tensor, y: Tensor) -> Any:
-        self.save_for_backward(g if self.needs_grad(1) else None, y)  # (dy reads g, both read y)
+        self.save_for_backward(g if self.needs_input_grad[1] else None, y)  # (dy reads g, both read y)
         b = y._data
         return g._data * (b * (1 - b))
 
     def backward(self, dz: Tensor) -> tuple:
         g, y = self.saved_tensors
-        return (dz * (y * (1 - y)) if self.needs_grad(0) else None,
-                dz * g * (1 - 2 * y) if self.needs_grad(1) else None)
+        return (dz * (y * (1 - y)) if self.needs_input_grad[0] else None,
+                dz * g * (1 - 2 * y) if self.needs_input_grad[1] else None)
 
 
 class Tanh(Function):
@@ -81,14 +81,14 @@ class TanhGrad(Function):
     dg = dz · (1 - y²),  dy = -2 · dz · g · y."""
 
     def forward(self, g: Tensor, y: Tensor) -> Any:
-        self.save_for_backward(g if self.needs_grad(1) else None, y)  # (dy reads g, both read y)
+        self.save_for_backward(g if self.needs_input_grad[1] else None, y)  # (dy reads g, both read y)
         b = y._data
         return g._data * (1 - b * b)
 
     def backward(self, dz: Tensor) -> tuple:
         g, y = self.saved_tensors
-        return (dz * (1 - y * y) if self.needs_grad(0) else None,
-                dz * g * y * -2 if self.needs_grad(1) else None)
+        return (dz * (1 - y * y) if self.needs_input_grad[0] else None,
+                dz * g * y * -2 if self.needs_input_grad[1] else None)
 
 
 class ReLU(Function):
@@ -101,7 +101,7 @@ class ReLU(Function):
 
     def forward(self, x: Tensor) -> Any:
         a = x._data
-        needs_mask = self.needs_grad(0)
+        needs_mask = self.needs_input_grad[0]
         if needs_mask and a.__class__ is not HostArray and is_cuda_array(a):
             y, self.mask = cuda_kernels.relu_with_mask(a)  # one launch instead of three
             return y

@@ -16,16 +16,12 @@ from .helpers import binary_arrays, scalar_result_dtype
 from .shape import broadcast_error, sum_to
 
 
-def _shape(a: Any) -> tuple:
-    return getattr(a, "shape", ())
-
-
 class Add(Function):
     """z = x + y.   dx = dz,  dy = dz."""
 
     def forward(self, x: Any, y: Any) -> Any:
         a, b = binary_arrays("add", x, y)
-        self.shapes = (_shape(a), _shape(b))
+        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))  # (a number: ())
         try:
             return a + b
         except ValueError as e:
@@ -33,8 +29,8 @@ class Add(Function):
 
     def backward(self, g: Tensor) -> tuple:
         sx, sy = self.shapes
-        return (sum_to(g, sx) if self.needs_grad(0) else None,
-                sum_to(g, sy) if self.needs_grad(1) else None)
+        return (sum_to(g, sx) if self.needs_input_grad[0] else None,
+                sum_to(g, sy) if self.needs_input_grad[1] else None)
 
 
 class Sub(Function):
@@ -42,7 +38,7 @@ class Sub(Function):
 
     def forward(self, x: Any, y: Any) -> Any:
         a, b = binary_arrays("sub", x, y)
-        self.shapes = (_shape(a), _shape(b))
+        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))  # (a number: ())
         try:
             return a - b
         except ValueError as e:
@@ -50,8 +46,8 @@ class Sub(Function):
 
     def backward(self, g: Tensor) -> tuple:
         sx, sy = self.shapes
-        return (sum_to(g, sx) if self.needs_grad(0) else None,
-                sum_to(-g, sy) if self.needs_grad(1) else None)
+        return (sum_to(g, sx) if self.needs_input_grad[0] else None,
+                sum_to(-g, sy) if self.needs_input_grad[1] else None)
 
 
 class Mul(Function):
@@ -63,8 +59,8 @@ class Mul(Function):
 
     def forward(self, x: Any, y: Any) -> Any:
         a, b = binary_arrays("mul", x, y)
-        self.shapes = (_shape(a), _shape(b))
-        self.save_for_backward(x if self.needs_grad(1) else None, y if self.needs_grad(0) else None)
+        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))  # (a number: ())
+        self.save_for_backward(x if self.needs_input_grad[1] else None, y if self.needs_input_grad[0] else None)
         try:
             return a * b
         except ValueError as e:
@@ -73,8 +69,8 @@ class Mul(Function):
     def backward(self, g: Tensor) -> tuple:
         x, y = self.saved_tensors
         sx, sy = self.shapes
-        return (sum_to(g * y, sx) if self.needs_grad(0) else None,
-                sum_to(g * x, sy) if self.needs_grad(1) else None)
+        return (sum_to(g * y, sx) if self.needs_input_grad[0] else None,
+                sum_to(g * x, sy) if self.needs_input_grad[1] else None)
 
 
 class Div(Function):
@@ -85,8 +81,8 @@ class Div(Function):
 
     def forward(self, x: Any, y: Any) -> Any:
         a, b = binary_arrays("div", x, y)
-        self.shapes = (_shape(a), _shape(b))
-        self.save_for_backward(x if self.needs_grad(1) else None, y)
+        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))  # (a number: ())
+        self.save_for_backward(x if self.needs_input_grad[1] else None, y)
         try:
             return a / b
         except ValueError as e:
@@ -95,8 +91,8 @@ class Div(Function):
     def backward(self, g: Tensor) -> tuple:
         x, y = self.saved_tensors
         sx, sy = self.shapes
-        gx = sum_to(g / y, sx) if self.needs_grad(0) else None
-        gy = sum_to(-g * x / (y * y), sy) if self.needs_grad(1) else None
+        gx = sum_to(g / y, sx) if self.needs_input_grad[0] else None
+        gy = sum_to(-g * x / (y * y), sy) if self.needs_input_grad[1] else None
         return gx, gy
 
 
@@ -158,12 +154,12 @@ class Pow(Function):
         x = x if isinstance(x, Tensor) else _const_like(x, y)
         y = y if isinstance(y, Tensor) else _const_like(y, x)
         gx = gy = None
-        if self.needs_grad(0):
+        if self.needs_input_grad[0]:
             # (Only at x = 0 is y·x^(y-1) = 0·∞ a problem; elsewhere it is 0 at y = 0 anyway, and
             # left as is its derivative in y stays right for second derivatives.)
             dx = where(constant((y._data == 0) & (x._data == 0)), 0.0, y * x ** (y - 1))
             gx = sum_to(g * dx, x.shape)
-        if self.needs_grad(1):
+        if self.needs_input_grad[1]:
             dy = where(constant((x._data == 0) & (y._data >= 0)), 0.0, self.output * log(x))
             gy = sum_to(g * dy, y.shape)
         return gx, gy

@@ -134,12 +134,12 @@ class Clamp(Function):
             return sum_to(g * constant(mask.astype(g.dtype)), like.shape)
 
         dx = dlo = dhi = None
-        if self.needs_grad(0):
+        if self.needs_input_grad[0]:
             inside = (True if l is None else a >= l) & (True if h is None else a <= h)
             dx = part(array_module(a).asarray(inside), x)
-        if self.needs_grad(1):
+        if self.needs_input_grad[1]:
             dlo = part((a < l) if h is None else (a < l) & (l < h), lo)
-        if self.needs_grad(2):
+        if self.needs_input_grad[2]:
             dhi = part((a > h) if l is None else (a > h) | (h < l), hi)
         return dx, dlo, dhi
 
@@ -170,8 +170,8 @@ class Maximum(Function):
         x, y = self.saved_tensors
         a, b = binary_arrays(self.op, x, y)
         tie = a == b
-        return (_share(g, self.wins(b, a), tie, x) if self.needs_grad(0) else None,
-                _share(g, self.wins(a, b), tie, y) if self.needs_grad(1) else None)
+        return (_share(g, self.wins(b, a), tie, x) if self.needs_input_grad[0] else None,
+                _share(g, self.wins(a, b), tie, y) if self.needs_input_grad[1] else None)
 
 
 class Minimum(Maximum):
@@ -206,8 +206,8 @@ class Where(Function):
         (cond,) = self.saved_tensors
         sx, sy = self.shapes
         return (None,
-                sum_to(where(cond, g, 0.0), sx) if self.needs_grad(1) else None,
-                sum_to(where(cond, 0.0, g), sy) if self.needs_grad(2) else None)
+                sum_to(where(cond, g, 0.0), sx) if self.needs_input_grad[1] else None,
+                sum_to(where(cond, 0.0, g), sy) if self.needs_input_grad[2] else None)
 
 
 def exp(x: Tensor) -> Tensor:

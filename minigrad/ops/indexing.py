@@ -334,9 +334,9 @@ class IndexPut(Function):
 
     def backward(self, g: Tensor) -> tuple:
         index_tensors = self.saved_tensors
-        gx = IndexPut.apply(g, self.index, 0.0, index_tensors=index_tensors) if self.needs_grad(0) else None
+        gx = IndexPut.apply(g, self.index, 0.0, index_tensors=index_tensors) if self.needs_input_grad[0] else None
         gv = None
-        if self.needs_grad(2):
+        if self.needs_input_grad[2]:
             gv = GetItem.apply(g, self.index, index_tensors=index_tensors)
             extra = len(self.v_shape) - gv.ndim
             if extra > 0:  # NumPy lets v carry extra leading 1-dims; give them back before sum_to

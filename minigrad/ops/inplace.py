@@ -1,8 +1,9 @@
 """In-place ops (``add_``, ``t[idx] = v`` ...) and the version counter that keeps them safe.
 
-Every in-place op bumps the tensor's version.  Nodes remember the version of each
-tensor they saved; if it changed before backward, backward raises instead of
-computing a wrong gradient (PyTorch's rule).
+Every in-place op bumps the tensor's version and stamps its counter with the tape position of
+that moment (:func:`bump_version`).  A node whose saved tensor was stamped after the node was
+recorded saw a value that is gone: backward raises instead of computing a wrong gradient
+(PyTorch's rule).
 
 * Outside recording (``no_grad``, or nothing requires grad) the array is modified
   in place: the optimizer path, no copies.

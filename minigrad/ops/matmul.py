@@ -30,7 +30,7 @@ class MatMul(Function):
         if ka != kb:
             raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} are not aligned ({ka} != {kb})")
         self.shapes = (a.shape, b.shape)
-        self.save_for_backward(x if self.needs_grad(1) else None, y if self.needs_grad(0) else None)
+        self.save_for_backward(x if self.needs_input_grad[1] else None, y if self.needs_input_grad[0] else None)
         try:
             return array_module(a).matmul(a, b)
         except ValueError:
@@ -46,9 +46,9 @@ class MatMul(Function):
         if len(x_shape) == 1:
             x_matrix, g = (1,) + x_shape, unsqueeze(g, -2)
         gx = gy = None
-        if self.needs_grad(0):
+        if self.needs_input_grad[0]:
             gx = reshape(sum_to(g @ transpose(reshape(y, y_matrix), -1, -2), x_matrix), x_shape)
-        if self.needs_grad(1):
+        if self.needs_input_grad[1]:
             gy = reshape(sum_to(transpose(reshape(x, x_matrix), -1, -2) @ g, y_matrix), y_shape)
         return gx, gy
 

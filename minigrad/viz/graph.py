@@ -264,7 +264,7 @@ def _build(outputs: list, params: Any, names: Mapping | None, show_shapes: bool,
             if out is not None and out.grad_fn is node:
                 live.setdefault(node, out)
     for node in nodes:
-        for s in node.saved:  # an input a later op saved is its producer's result
+        for s in node.saved_tensors if not node.released else ():  # an input a later op saved is its producer's result
             if isinstance(s, Tensor) and s.grad_fn is not None and s.grad_fn not in live:
                 live[s.grad_fn] = s
     for node in nodes:
@@ -324,7 +324,7 @@ def _build(outputs: list, params: Any, names: Mapping | None, show_shapes: bool,
             if node.released:
                 op.saved = ["freed by backward"]
             else:
-                op.saved = [_saved_text(node, s) for s in node.saved if s is not None]  # None: not needed
+                op.saved = [_saved_text(node, s) for s in node.saved_tensors if s is not None]  # None: not needed
                 if node.saves_output and isinstance(node.output, Tensor):
                     op.saved.append("output " + shape_text(node.output.shape))
                 # Arrays an op keeps as attributes (a ReLU mask, softmax rows...) are saved state too.

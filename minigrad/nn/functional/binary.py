@@ -49,8 +49,8 @@ class BinaryCrossEntropy(Function):
 
     def backward(self, g: Tensor) -> tuple:
         x, y = self.saved_tensors
-        gx = g * (x - y) / clamp(x * (1 - x), _GRAD_EPS, None) if self.needs_grad(0) else None
-        gy = g * (_clamped_log_t(1 - x) - _clamped_log_t(x)) if self.needs_grad(1) else None
+        gx = g * (x - y) / clamp(x * (1 - x), _GRAD_EPS, None) if self.needs_input_grad[0] else None
+        gy = g * (_clamped_log_t(1 - x) - _clamped_log_t(x)) if self.needs_input_grad[1] else None
         return gx, gy
 
 

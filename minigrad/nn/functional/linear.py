@@ -52,24 +52,22 @@ class LinearFunction(Function):
         x, w = self.saved_tensors
         out_f, in_f = w.shape
         dY, X = reshape(g, (-1, out_f)), reshape(x, (-1, in_f))
-        gx = matmul(g, w) if self.needs_grad(0) else None
-        gw = matmul(transpose(dY, 0, 1), X) if self.needs_grad(1) else None
-        gb = _sum(dY, 0) if self.needs_grad(2) else None
+        gx = matmul(g, w) if self.needs_input_grad[0] else None
+        gw = matmul(transpose(dY, 0, 1), X) if self.needs_input_grad[1] else None
+        gb = _sum(dY, 0) if self.needs_input_grad[2] else None
         return gx, gw, gb
 
 
 def _linear_backward_arrays(node: LinearFunction, g: Tensor) -> tuple:
     """LinearFunction's backward on the arrays: dx = dy W, dW = dYᵀ X, db = 1ᵀ dY (not
-    differentiable again; used when the backward is not recorded).  It reads ``node.saved`` and
-    ``node.next`` directly, the cheapest reads of what ``saved_tensors`` and ``needs_grad`` give
-    (the backward walk has already refused a node whose saved values were freed)."""
-    (x, w), needs = node.saved, node.next  # needs[i] is None: input i wants no gradient
+    differentiable again; used when the backward is not recorded)."""
+    (x, w), needs = node.saved_tensors, node.needs_input_grad
     ga, a, wa = g._data, x._data, w._data
     dY, X = (ga, a) if ga.ndim == 2 else (ga.reshape(-1, ga.shape[-1]), a.reshape(-1, a.shape[-1]))
-    gx = make_tensor(ga @ wa, False, None) if needs[0] is not None else None
-    gw = make_tensor(dY.T @ X, False, None) if needs[1] is not None else None
+    gx = make_tensor(ga @ wa, False, None) if needs[0] else None
+    gw = make_tensor(dY.T @ X, False, None) if needs[1] else None
     # (Σ over the rows as a product with a cached vector of ones: cheaper than dY.sum(0).)
-    gb = make_tensor(cached_ones((len(dY),), dY) @ dY, False, None) if needs[2] is not None else None
+    gb = make_tensor(cached_ones((len(dY),), dY) @ dY, False, None) if needs[2] else None
     return gx, gw, gb
 
 
