@@ -1,4 +1,6 @@
 """``minigrad.nn``: modules, layers, initializers, losses and regularizers (PyTorch's names)."""
+from types import ModuleType as _ModuleType
+
 from . import functional, init, utils
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .batchnorm import BatchNorm1d
@@ -12,8 +14,7 @@ from .module import Module
 from .parameter import Parameter
 from .regularization import l1_penalty, l2_penalty, max_norm_, weight_parameters
 
-__all__ = ["functional", "init", "utils", "ELU", "GELU", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax",
-           "Softplus", "Tanh", "BatchNorm1d", "ModuleList", "Sequential", "Dropout", "Flatten", "Identity", "Linear",
-           "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MSELoss",
-           "NLLLoss", "SmoothL1Loss", "Module", "Parameter", "l1_penalty", "l2_penalty", "max_norm_",
-           "weight_parameters"]
+# Every public name imported above: the submodules functional, init and utils, the layers, the
+# containers and the regularizers.
+__all__ = sorted(name for name, value in list(globals().items()) if not name.startswith("_")
+                 and (name in ("functional", "init", "utils") or not isinstance(value, _ModuleType)))

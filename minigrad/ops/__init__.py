@@ -1,5 +1,7 @@
 """Differentiable primitives, by family.  Importing this package also installs the
 Tensor operators and methods (see :mod:`minigrad.ops.methods`)."""
+from types import ModuleType as _ModuleType
+
 from . import methods  # noqa: F401  (side effect: Tensor methods)
 from .activation import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from .arithmetic import add, div, mul, neg, pow, square, sub
@@ -15,4 +17,6 @@ from .scan import cumsum
 from .shape import (broadcast_to, cat, chunk, concatenate, expand, flatten, pad, permute, reshape, split, squeeze,
                     stack, sum_to, transpose, unsqueeze, view)
 
-__all__ = ['abs', 'add', 'allclose', 'amax', 'amin', 'argmax', 'argmin', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor', 'broadcast_to', 'cast', 'cat', 'chunk', 'clamp', 'clip', 'clone', 'concatenate', 'cos', 'cumsum', 'div', 'dot', 'elu', 'eq', 'equal', 'exp', 'expand', 'flatten', 'gather', 'ge', 'gelu', 'getitem', 'gt', 'index_put', 'isfinite', 'isinf', 'isnan', 'le', 'leaky_relu', 'log', 'log1p', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'masked_fill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mul', 'ne', 'neg', 'norm', 'pad', 'permute', 'pow', 'prod', 'relu', 'reshape', 'sigmoid', 'sign', 'sin', 'softmax', 'softplus', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'sum', 'sum_to', 'tanh', 'to_device', 'transpose', 'unsqueeze', 'var', 'view', 'where']
+# Every public name imported above (submodules and helpers excluded).
+__all__ = sorted(name for name, value in list(globals().items())
+                 if not name.startswith("_") and not isinstance(value, _ModuleType))

@@ -169,7 +169,10 @@ _METHODS = {
     "transpose": _transpose, "swapaxes": S.transpose, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze,
     "expand": _expand, "broadcast_to": S.broadcast_to, "split": S.split, "chunk": S.chunk,
     "view_as": _view_as, "expand_as": _expand_as, "t": _t,
+    # indexing and sorting
     "__getitem__": I.getitem, "__setitem__": P.setitem, "gather": I.gather, "masked_fill": I.masked_fill,
+    # linear algebra
+    # conversions
     # comparisons
     "__eq__": _eq, "__ne__": _ne, "__lt__": C.lt, "__le__": C.le, "__gt__": C.gt, "__ge__": C.ge,
     "eq": C.eq, "ne": C.ne, "lt": C.lt, "le": C.le, "gt": C.gt, "ge": C.ge,

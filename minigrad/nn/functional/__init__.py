@@ -16,7 +16,6 @@ from .cross_entropy import cross_entropy_reference
 from .dropout import dropout_reference
 from .linear import linear_reference
 
-__all__ = ["elu", "gelu", "leaky_relu", "log_softmax", "logsumexp", "one_hot", "relu", "sigmoid", "softmax",
-           "softplus", "tanh", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_sparsity",
-           "cross_entropy", "nll_loss", "kl_div", "dropout", "linear", "batch_norm", "huber_loss", "l1_loss",
-           "mse_loss", "smooth_l1_loss"]
+# PyTorch's names: every public function imported above except the *_reference forms.
+__all__ = sorted(name for name, value in list(globals().items())
+                 if not name.startswith("_") and callable(value) and not name.endswith("_reference"))
