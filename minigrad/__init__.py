@@ -11,6 +11,7 @@ from .dtypes import (bool_, double, float16, float32, float64, get_default_dtype
                      long, promote_types, result_type, set_default_dtype, uint8)
 from .ops import *  # noqa: F401,F403
 from .ops import abs, max, min, pow, sum  # noqa: F401  (explicit: they shadow builtins on purpose)
+from . import linalg  # noqa: E402  (mg.linalg, as torch.linalg)
 from .errors import ShapeError
 from .random import Generator, default_generator, initial_seed, manual_seed
 from .tensor import Tensor

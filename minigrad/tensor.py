@@ -265,6 +265,25 @@ class Tensor:
     def bool(self) -> "Tensor":
         return self.to(_dtypes.bool_)
 
+    _TYPE_NAMES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor",
+                   "int8": "CharTensor", "uint8": "ByteTensor", "int16": "ShortTensor", "int32": "IntTensor",
+                   "int64": "LongTensor", "bool": "BoolTensor"}
+
+    def type(self, dtype: Any = None) -> Any:
+        """``type()``: this tensor's type name, PyTorch's with ``minigrad`` for ``torch``
+        (``'minigrad.FloatTensor'``, ``'minigrad.cuda.LongTensor'``).  ``type(dtype)``: a copy
+        converted to ``dtype`` (a dtype or such a name), as ``to(dtype)``."""
+        if dtype is None:
+            name = Tensor._TYPE_NAMES.get(str(self._data.dtype), f"{self._data.dtype}Tensor")
+            return f"minigrad.{'cuda.' if self.device.type == 'cuda' else ''}{name}"
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            by_name = {v: k for k, v in Tensor._TYPE_NAMES.items()}
+            short = dtype.rsplit(".", 1)[-1]
+            if short not in by_name:
+                raise ValueError(f"type(): unknown tensor type {dtype!r}")
+            dtype = by_name[short]
+        return self.to(_dtypes.as_dtype(dtype))
+
     # -- Python protocol ------------------------------------------------------
     def __len__(self) -> int:
         if self._data.ndim == 0:

@@ -28,7 +28,7 @@ from ..tensor import Tensor
 from . import cuda_kernels
 from . import _erf as _erf_series
 from .helpers import constant, typed_scalar
-from .elementwise import exp, log, log1p, where
+from .elementwise import abs as tensor_abs, exp, log, log1p, where
 
 
 def _stable_sigmoid(xp: Any, a: Any) -> Any:
@@ -164,7 +164,36 @@ class Softplus(Function):
         return where(linear, g, g * s), None, None
 
 
+def _float_input(x: Tensor, op: str) -> None:
+    """Refuse an integer or bool tensor, as PyTorch does for activations it computes only in float."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a tensor, got {type(x).__name__}")
+    if x._data.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point tensor, got dtype {x.dtype}")
+
+
+def _as_float(x: Tensor, op: str) -> Tensor:
+    """An integer tensor in the default float dtype (PyTorch's rule for float functions of
+    integers); a bool tensor is refused."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a tensor, got {type(x).__name__}")
+    kind = x._data.dtype.kind
+    if kind == "f":
+        return x
+    if kind == "b":
+        raise TypeError(f"{op}: bool tensors are not supported")
+    from ..dtypes import get_default_dtype
+    from .conversion import cast
+
+    return cast(x, get_default_dtype())
+
+
 def sigmoid(x: Tensor) -> Tensor:
+    if x._data.dtype.kind != "f":  # integers and bools: in the default float dtype
+        from ..dtypes import get_default_dtype
+        from .conversion import cast
+
+        x = cast(x, get_default_dtype())
     return Sigmoid.apply(x)
 
 
@@ -196,6 +225,7 @@ def relu_reference(x: Tensor) -> Tensor:
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    _float_input(x, "leaky_relu")
     return LeakyReLU.apply(x, float(negative_slope))
 
 
@@ -219,6 +249,7 @@ class _Expm1(Function):
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """y = x for x > 0, α(eˣ - 1) otherwise (composed from differentiable ops)."""
+    _float_input(x, "elu")
     negative = constant(x._data <= 0)
     # expm1 of the clipped input: no overflow for large positive x in the unused branch (and a
     # constant 0 there, not x·0, which is NaN at x = inf and would send NaN back through x).
@@ -227,6 +258,7 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    _float_input(x, "softplus")
     return Softplus.apply(x, float(beta), float(threshold))
 
 
@@ -299,6 +331,7 @@ class _Phi(Function):
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    _float_input(x, "gelu")
     return GELU.apply(x, approximate)
 
 
@@ -377,3 +410,197 @@ def log_softmax_reference(x: Tensor, axis: int | None = None, *, dim: int | None
     """log_softmax(x) = x - log Σ eˣ along ``axis`` (default: the last), from ``exp``, ``sum``,
     ``log`` and ``-``, without the shift by the maximum (so eˣ overflows for x > 709)."""
     return x - log(exp(x).sum(axis=_softmax_axis(x, axis, dim, "log_softmax"), keepdims=True))
+
+
+# -- more activations, composed from the differentiable ops above ------------------------------
+#
+# Each is written the way it reads on paper, with ``where`` picking the branch of a piecewise
+# function.  A branch condition is a constant mask made from the input's values, so the
+# gradient at a kink is the one of the branch that holds there; the masks are chosen to give
+# PyTorch's derivative at each kink (and at NaN, where every comparison is false).
+
+#: SELU's constants (Klambauer et al., 2017): the fixed point of mean 0 and variance 1.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x: Tensor) -> Tensor:
+    """Scaled ELU: y = λ·x for x > 0, λ·α(eˣ - 1) otherwise, with λ ≈ 1.0507 and α ≈ 1.6733
+    (:data:`SELU_SCALE`, :data:`SELU_ALPHA`).  Same shape as x; float inputs only."""
+    _float_input(x, "selu")
+    return elu(x, SELU_ALPHA) * SELU_SCALE
+
+
+def celu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """Continuously differentiable ELU: y = x for x > 0, α(e^{x/α} - 1) otherwise.
+    dy/dx = 1 for x > 0, e^{x/α} otherwise (1 at 0 from both sides).  Float inputs only."""
+    _float_input(x, "celu")
+    alpha = float(alpha)
+    if alpha == 0:
+        raise ValueError("celu: alpha cannot be 0 (the negative branch divides by it)")
+    negative = constant(x._data <= 0)
+    safe = where(negative, x, 0.0)  # no overflow of e^{x/α} in the branch that is not taken
+    return where(negative, _Expm1.apply(safe / alpha) * alpha, x)
+
+
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """x clipped to [min_val, max_val].  dy/dx = 1 strictly inside the interval, 0 at and
+    beyond its ends (PyTorch's rule; clamp passes the gradient at the ends).  Integer tensors
+    are clipped to the bounds truncated to integers, and give no gradient."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got {min_val} > {max_val}")
+    a = x._data
+    xp = array_module(a)
+    kind = a.dtype.kind
+    if kind == "b":
+        raise TypeError("hardtanh: bool tensors are not supported")
+    if kind in "iu":
+        return constant(xp.clip(a, int(min_val), int(max_val)).astype(a.dtype, copy=False))
+    outside = constant((a <= min_val) | (a >= max_val))
+    clipped = constant(xp.clip(a, min_val, max_val).astype(a.dtype, copy=False))
+    return where(outside, clipped, x)
+
+
+def relu6(x: Tensor) -> Tensor:
+    """min(max(x, 0), 6): hardtanh on [0, 6] (gradient 0 at 0 and at 6)."""
+    return hardtanh(x, 0.0, 6.0)
+
+
+def hardsigmoid(x: Tensor) -> Tensor:
+    """Piecewise-linear sigmoid: y = 0 for x ≤ -3, 1 for x ≥ 3, (x + 3)/6 between.
+    dy/dx = 1/6 strictly between -3 and 3, else 0.  Float inputs only."""
+    _float_input(x, "hardsigmoid")
+    a = x._data
+    xp = array_module(a)
+    inside = constant((a > -3) & (a < 3))
+    ends = constant(xp.clip((a + 3) / 6, 0, 1).astype(a.dtype, copy=False))
+    return where(inside, (x + 3) / 6, ends)
+
+
+def hardswish(x: Tensor) -> Tensor:
+    """x · hardsigmoid(x): y = 0 for x ≤ -3, x for x ≥ 3, x(x + 3)/6 between.
+    dy/dx = 0 for x ≤ -3, x/3 + 1/2 strictly between, 1 for x ≥ 3.  Float inputs only."""
+    _float_input(x, "hardswish")
+    a = x._data
+    middle = constant((a > -3) & (a < 3))
+    low = constant(a <= -3)
+    inner = where(middle, x, 0.0)  # (no NaN or inf sent back through the branch not taken)
+    zero = constant(a * 0)  # x · 0 on the low branch, as PyTorch's product: -0, and NaN at -inf
+    return where(middle, inner * (inner + 3) / 6, where(low, zero, x))
+
+
+def silu(x: Tensor) -> Tensor:
+    """SiLU (swish): y = x · sigmoid(x).   dy/dx = σ(x)(1 + x(1 - σ(x))).  Float inputs only."""
+    _float_input(x, "silu")
+    return x * sigmoid(x)
+
+
+def mish(x: Tensor) -> Tensor:
+    """y = x · tanh(softplus(x)), softplus computed stably.  Float inputs only."""
+    _float_input(x, "mish")
+    return x * tanh(softplus(x))
+
+
+def softsign(x: Tensor) -> Tensor:
+    """y = x / (1 + |x|).   dy/dx = 1 / (1 + |x|)².  Integers give the default float dtype."""
+    x = _as_float(x, "softsign")
+    return x / (tensor_abs(x) + 1)
+
+
+def logsigmoid(x: Tensor) -> Tensor:
+    """y = log σ(x) = -softplus(-x), as -(max(-x, 0) + log1p(e^{-|x|})): finite for every
+    finite x (about x for x ≪ 0, -e⁻ˣ for x ≫ 0).   dy/dx = σ(-x).  Float inputs only."""
+    _float_input(x, "logsigmoid")
+    return -softplus(-x, 1.0, math.inf)
+
+
+def tanhshrink(x: Tensor) -> Tensor:
+    """y = x - tanh x.   dy/dx = tanh² x.  Integers give the default float dtype."""
+    x = _as_float(x, "tanhshrink")
+    return x - tanh(x)
+
+
+def softshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
+    """Soft thresholding: y = x - λ for x > λ, x + λ for x < -λ, 0 on [-λ, λ].
+    dy/dx = 1 outside [-λ, λ], 0 on it (ends included).  λ ≥ 0; float inputs only."""
+    _float_input(x, "softshrink")
+    lambd = float(lambd)
+    if not lambd >= 0:
+        raise ValueError(f"softshrink: lambd must be >= 0, got {lambd}")
+    a = x._data
+    inside = constant((a >= -lambd) & (a <= lambd))
+    return where(inside, 0.0, where(constant(a > 0), x - lambd, x + lambd))
+
+
+def hardshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
+    """Hard thresholding: y = 0 on [-λ, λ], x elsewhere.   dy/dx = 0 on [-λ, λ], 1 elsewhere.
+    Float inputs only."""
+    _float_input(x, "hardshrink")
+    lambd = float(lambd)
+    a = x._data
+    return where(constant((a >= -lambd) & (a <= lambd)), 0.0, x)
+
+
+def threshold(x: Tensor, threshold: float, value: float) -> Tensor:
+    """y = x where x > threshold, else ``value``.   dy/dx = 1 where x > threshold, else 0.
+    Integer tensors keep their dtype (``threshold`` and ``value`` truncated to integers, as
+    PyTorch converts them) and give no gradient."""
+    a = x._data
+    kind = a.dtype.kind
+    if kind == "b":
+        raise TypeError("threshold: bool tensors are not supported")
+    if kind in "iu":
+        xp = array_module(a)
+        return constant(xp.where(a <= int(threshold), xp.asarray(int(value)).astype(a.dtype), a))
+    return where(constant(a <= threshold), float(value), x)
+
+
+def glu(x: Tensor, dim: int = -1) -> Tensor:
+    """Gated linear unit: split x in halves a, b along ``dim``; y = a · sigmoid(b).
+    Shape: x's, with ``dim`` halved (its size must be even).  Float inputs only."""
+    from .helpers import normalize_axes
+
+    _float_input(x, "glu")
+    if x.ndim == 0:
+        raise ValueError("glu: a 0-d tensor cannot be halved (expected at least one dim)")
+    axis = normalize_axes(dim, x.ndim, "glu")[0]
+    size = x.shape[axis]
+    if size % 2:
+        raise ValueError(f"glu: the halved dim must have an even size, but dim {axis} of shape "
+                         f"{tuple(x.shape)} has size {size}")
+    first = [slice(None)] * x.ndim
+    second = list(first)
+    first[axis], second[axis] = slice(0, size // 2), slice(size // 2, size)
+    return x[tuple(first)] * sigmoid(x[tuple(second)])
+
+
+def prelu(x: Tensor, weight: Tensor) -> Tensor:
+    """Leaky ReLU with learned slopes: y = x where x > 0, else w · x.
+
+    ``weight`` is 0-d or 1-d with 1 or C elements, C = x.shape[1] (the channel dim; 1 when x
+    has fewer than 2 dims): one slope for all, or one per channel.  Its dtype must be x's.
+    dy/dx = 1 for x > 0, w otherwise (w at 0); dy/dw = x where x ≤ 0, summed per channel."""
+    for name, t in (("input", x), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"prelu: {name} must be a tensor, got {type(t).__name__}")
+    _float_input(x, "prelu")
+    if weight.dtype != x.dtype:
+        raise TypeError(f"prelu: weight dtype {weight.dtype} differs from input dtype {x.dtype}")
+    if weight.ndim > 1:
+        raise ValueError(f"prelu: weight must be 0-d or 1-d, got shape {tuple(weight.shape)}")
+    count = weight._data.size
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if count != 1 and count != channels:
+        raise ValueError(f"prelu: weight has {count} elements, but input of shape {tuple(x.shape)} has "
+                         f"{channels} channel(s) (expected 1 or {channels})")
+    slope = weight.reshape(()) if count == 1 else weight.reshape((count,) + (1,) * (x.ndim - 2))
+    positive = constant(x._data > 0)
+    negative_part = where(positive, 0.0, x)  # (so dy/dw is 0, not 0·x, where x > 0: finite at x = inf)
+    return where(positive, x, slope * negative_part)
+
+
+def softmin(x: Tensor, dim: int | None = None) -> Tensor:
+    """softmax(-x) along ``dim`` (default: the last): weights that favour small values.
+    Float inputs only."""
+    _float_input(x, "softmin")
+    return softmax(-x, dim=dim)

@@ -10,9 +10,9 @@ from typing import Any
 
 from ..devices import array_module
 from ..autograd.function import Function
-from ..dtypes import is_number, number_dtype, python_number
+from ..dtypes import is_number, number_dtype, python_number, result_type
 from ..tensor import Tensor
-from .helpers import binary_arrays, scalar_result_dtype
+from .helpers import array_module_of, binary_arrays, constant, describe_operand, scalar_result_dtype
 from .shape import broadcast_error, sum_to
 
 
@@ -115,6 +115,9 @@ class PowScalar(Function):
         a = x._data
         if a.dtype.kind != "f":  # an integer or bool base: PyTorch's promotion with the number c
             a = a.astype(scalar_result_dtype(a.dtype, c), copy=False)
+            if a.dtype.kind in "iu" and c < 0:  # (PyTorch refuses it even for an empty tensor)
+                raise ValueError(f"pow: integers to negative integer powers are not allowed ({a.dtype} tensor of "
+                                 f"shape {tuple(a.shape)} ** {c})")
         return a ** c
 
     def backward(self, g: Tensor) -> tuple:
@@ -140,6 +143,8 @@ class Pow(Function):
         self.save_for_backward(x, y)
         if is_number(b) and a.dtype.kind == "b":  # bool ** bool stays bool: x ** True = x, x ** False = 1
             return a | (not b)
+        if (a.dtype if hasattr(a, "dtype") else b.dtype).kind in "iu":
+            return _integer_power(a, b)
         try:
             return a ** b
         except ValueError as e:
@@ -165,26 +170,209 @@ class Pow(Function):
         return gx, gy
 
 
+def _integer_power(a: Any, b: Any) -> Any:
+    """``a ** b`` on integers, as PyTorch: a negative exponent gives 1 for a base of 1, ±1 for a
+    base of -1 (by the exponent's parity) and 0 for any other base (NumPy would refuse it)."""
+    xp = array_module_of(a, b)
+    dtype = (a if hasattr(a, "dtype") else b).dtype
+    try:
+        negative = b < 0
+        if not xp.any(negative):
+            return a ** b
+        out = a ** xp.where(negative, 0, b).astype(dtype)
+        odd = (-b) % 2 == 1
+        small = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+        return xp.where(negative, small, out).astype(dtype, copy=False)
+    except ValueError as e:
+        raise broadcast_error("pow", e, a, b) from None
+
+
 def _const_like(value: Any, like: Tensor) -> Tensor:
     from .helpers import constant
 
     return constant(array_module(like._data).asarray(value, dtype=like.dtype))
 
 
-def add(x: Any, y: Any) -> Tensor:
-    return Add.apply(x, y)
+def add(x: Any, y: Any, alpha: Any = None) -> Tensor:
+    """``x + alpha * y`` (``alpha`` defaults to 1), broadcasting, after promotion."""
+    if alpha is None:
+        return Add.apply(x, y)
+    return Add.apply(x, _scaled("add", x, y, alpha))
 
 
-def sub(x: Any, y: Any) -> Tensor:
-    return Sub.apply(x, y)
+def sub(x: Any, y: Any, alpha: Any = None) -> Tensor:
+    """``x - alpha * y`` (``alpha`` defaults to 1), broadcasting, after promotion."""
+    if alpha is None:
+        return Sub.apply(x, y)
+    return Sub.apply(x, _scaled("sub", x, y, alpha))
+
+
+def _scaled(op: str, x: Any, y: Any, alpha: Any) -> Any:
+    """``alpha * y`` for ``add``/``sub`` with ``alpha``: a float alpha needs a float result, as
+    in PyTorch (an integer result would have to round it)."""
+    if not is_number(alpha):
+        raise TypeError(f"{op}: alpha must be a number, got {type(alpha).__name__}")
+    result = result_type(*(v._data if isinstance(v, Tensor) else v for v in (x, y)))
+    if number_dtype(alpha).kind == "f" and result.kind != "f":
+        raise TypeError(f"{op}: a float alpha ({alpha!r}) needs a float result, but the operands are "
+                        f"{describe_operand(x)} and {describe_operand(y)}")
+    if result.kind == "b":  # bools: alpha counts as a bool (x + y·bool(alpha))
+        return y if alpha else mul(y, False)
+    return y if alpha == 1 else mul(y, alpha)
 
 
 def mul(x: Any, y: Any) -> Tensor:
     return Mul.apply(x, y)
 
 
-def div(x: Any, y: Any) -> Tensor:
+def div(x: Any, y: Any, rounding_mode: str | None = None) -> Tensor:
+    """``x / y`` element-wise, broadcasting.
+
+    ``rounding_mode=None``: true division (integers and bools divide in the default float
+    dtype).  ``"trunc"``: the quotient rounded towards zero, ``"floor"``: rounded down; both keep
+    the promoted dtype (integers stay integers, an integer divisor of 0 raises
+    ZeroDivisionError) and have a zero gradient, as in PyTorch."""
+    if rounding_mode is None:
+        return Div.apply(x, y)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    return RoundedDiv.apply(x, y, rounding_mode)
+
+
+def true_divide(x: Any, y: Any) -> Tensor:
+    """``x / y``, true division (:func:`div` without a rounding mode)."""
     return Div.apply(x, y)
+
+
+# -- integer-style division: floor and trunc quotients, remainders --------------------------------
+
+def _division_operands(op: str, x: Any, y: Any) -> tuple:
+    """The promoted arrays of a rounding division (bools refused; an integer divisor of 0
+    raises ZeroDivisionError, as PyTorch on the CPU)."""
+    a, b = binary_arrays(op, x, y)
+    dtype = a.dtype if hasattr(a, "dtype") else b.dtype
+    if dtype.kind == "b":
+        raise TypeError(f"{op}: not supported for bool operands ({describe_operand(x)}, {describe_operand(y)})")
+    if dtype.kind in "iu" and array_module_of(a, b).any(b == 0):
+        raise ZeroDivisionError(f"{op}: integer division by zero (divisor {describe_operand(y)})")
+    return a, b
+
+
+def _floor_quotient(a: Any, b: Any) -> Any:
+    """⌊a / b⌋ (for floats: b = 0 gives a / b, as PyTorch)."""
+    return array_module_of(a, b).floor_divide(a, b)
+
+
+def _trunc_quotient(a: Any, b: Any) -> Any:
+    """a / b rounded towards zero (exactly, for integers)."""
+    xp = array_module_of(a, b)
+    if (a.dtype if hasattr(a, "dtype") else b.dtype).kind == "f":
+        return xp.trunc(a / b)
+    return (a - xp.fmod(a, b)) // b  # a - fmod(a, b) is a multiple of b
+
+
+def _remainder(a: Any, b: Any) -> Any:
+    """x - ⌊x / y⌋·y with y's sign.  For floats: fmod, shifted by y where its sign differs from
+    y's; a zero keeps fmod's sign (x's), as PyTorch."""
+    xp = array_module_of(a, b)
+    if (a.dtype if hasattr(a, "dtype") else b.dtype).kind != "f":
+        return xp.remainder(a, b)
+    mod = xp.fmod(a, b)
+    return xp.where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
+
+
+def _run(op: str, fn: Any, a: Any, b: Any) -> Any:
+    try:
+        return fn(a, b)
+    except ValueError as e:
+        raise broadcast_error(op, e, a, b) from None
+
+
+class RoundedDiv(Function):
+    """z = trunc(x / y) or ⌊x / y⌋.   dx = dy = 0 (a step function; PyTorch's zero gradient)."""
+
+    def forward(self, x: Any, y: Any, rounding_mode: str) -> Any:
+        op = f"div(rounding_mode={rounding_mode!r})"  # (not "div": that name promotes integers to float)
+        a, b = _division_operands(op, x, y)
+        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
+        return _run(op, _floor_quotient if rounding_mode == "floor" else _trunc_quotient, a, b)
+
+    def backward(self, g: Tensor) -> tuple:
+        xp = array_module(g._data)
+        return tuple(constant(xp.zeros(shape, dtype=g.dtype)) if needed else None
+                     for shape, needed in zip(self.shapes, self.needs_input_grad[:2])) + (None,)
+
+
+class FloorDivide(Function):
+    """z = ⌊x / y⌋ (``x // y``).  As in PyTorch it has no derivative: backward raises."""
+
+    def forward(self, x: Any, y: Any) -> Any:
+        a, b = _division_operands("floor_divide", x, y)
+        return _run("floor_divide", _floor_quotient, a, b)
+
+    def backward(self, g: Tensor) -> tuple:
+        raise RuntimeError("floor_divide (//): the derivative is not implemented (as in PyTorch); "
+                           "div(x, y, rounding_mode='floor') has a zero gradient")
+
+
+class Remainder(Function):
+    """z = x - ⌊x / y⌋ · y, the sign of y (``x % y``, Python's and PyTorch's remainder).
+    dx = dz,  dy = -dz · ⌊x / y⌋."""
+
+    def forward(self, x: Any, y: Any) -> Any:
+        a, b = _division_operands("remainder", x, y)
+        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
+        self.save_for_backward(*((x, y) if self.needs_input_grad[1] else (None, None)))
+        return _run("remainder", _remainder, a, b)
+
+    def backward(self, g: Tensor) -> tuple:
+        x, y = self.saved_tensors
+        sx, sy = self.shapes
+        return (sum_to(g, sx) if self.needs_input_grad[0] else None,
+                sum_to(-g * div(x, y, rounding_mode="floor"), sy) if self.needs_input_grad[1] else None)
+
+
+class Fmod(Function):
+    """z = x - trunc(x / y) · y, the sign of x (C's fmod).   dx = dz,  dy = -dz · trunc(x / y)."""
+
+    def forward(self, x: Any, y: Any) -> Any:
+        a, b = _division_operands("fmod", x, y)
+        self.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
+        self.save_for_backward(*((x, y) if self.needs_input_grad[1] else (None, None)))
+        return _run("fmod", array_module_of(a, b).fmod, a, b)
+
+    def backward(self, g: Tensor) -> tuple:
+        x, y = self.saved_tensors
+        sx, sy = self.shapes
+        return (sum_to(g, sx) if self.needs_input_grad[0] else None,
+                sum_to(-g * div(x, y, rounding_mode="trunc"), sy) if self.needs_input_grad[1] else None)
+
+
+def floor_divide(x: Any, y: Any) -> Tensor:
+    """``x // y``: ⌊x / y⌋ element-wise in the promoted dtype (integers stay integers; bools are
+    refused; an integer divisor of 0 raises ZeroDivisionError).  No derivative, as in PyTorch:
+    use ``div(x, y, rounding_mode="floor")`` for a zero gradient."""
+    return FloorDivide.apply(x, y)
+
+
+def remainder(x: Any, y: Any) -> Tensor:
+    """``x % y``: x - ⌊x / y⌋·y, which has the sign of y (0 ≤ z < y for y > 0), in the promoted
+    dtype.  Gradients: dx = dz, dy = -dz·⌊x / y⌋."""
+    return Remainder.apply(x, y)
+
+
+def fmod(x: Any, y: Any) -> Tensor:
+    """C's fmod: x - trunc(x / y)·y, which has the sign of x, in the promoted dtype.
+    Gradients: dx = dz, dy = -dz·trunc(x / y)."""
+    return Fmod.apply(x, y)
+
+
+def rfloordiv(x: Tensor, y: Any) -> Tensor:
+    return FloorDivide.apply(y, x)
+
+
+def rremainder(x: Tensor, y: Any) -> Tensor:
+    return Remainder.apply(y, x)
 
 
 def neg(x: Tensor) -> Tensor:

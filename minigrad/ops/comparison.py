@@ -84,9 +84,79 @@ def isfinite(x: Tensor) -> Tensor:
     return constant(array_module(x._data).isfinite(x._data))
 
 
-def allclose(x: Tensor, y: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-    a, b = binary_arrays("allclose", x, y)
-    return bool(array_module(a).allclose(a, b, rtol=rtol, atol=atol))
+def _shift(name: str, x: Any, y: Any, left: bool) -> Tensor:
+    """``x << y`` or ``x >> y`` on integer operands (promoted).  As PyTorch, a shift by a
+    negative amount or by the dtype's bit width or more gives 0 (or -1 for a right shift of a
+    negative value), where C leaves it undefined."""
+    a, b = binary_arrays(name, x, y)
+    dtype = a.dtype if hasattr(a, "dtype") else b.dtype
+    if dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected integer operands, got {describe_operand(x)} and {describe_operand(y)}")
+    xp = array_module_of(a, b)
+    bits = 8 * dtype.itemsize
+    try:
+        in_range = (b >= 0) & (b < bits)
+        amount = xp.where(in_range, b, 0).astype(dtype)
+        if left:
+            out = xp.where(in_range, xp.left_shift(a, amount), 0)
+        else:
+            out = xp.where(in_range, xp.right_shift(a, amount), xp.right_shift(a, bits - 1))
+    except ValueError as e:
+        raise broadcast_error(name, e, a, b) from None
+    return constant(xp.asarray(out).astype(dtype, copy=False))
+
+
+def bitwise_left_shift(x: Any, y: Any) -> Tensor:
+    """``x << y``: x · 2ʸ in x's (promoted) integer dtype, wrapping; a shift by a negative amount
+    or by the bit width or more gives 0.  Integer operands only; no gradient."""
+    return _shift("bitwise_left_shift", x, y, left=True)
+
+
+def bitwise_right_shift(x: Any, y: Any) -> Tensor:
+    """``x >> y``: ⌊x / 2ʸ⌋ (arithmetic shift) in the promoted integer dtype; a shift by a
+    negative amount or by the bit width or more gives 0, or -1 for a negative x.  Integer
+    operands only; no gradient."""
+    return _shift("bitwise_right_shift", x, y, left=False)
+
+
+def rlshift(x: Tensor, y: Any) -> Tensor:
+    return bitwise_left_shift(y, x)
+
+
+def rrshift(x: Tensor, y: Any) -> Tensor:
+    return bitwise_right_shift(y, x)
+
+
+def isclose(x: Tensor, y: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
+    """Element-wise ``|x - y| <= atol + rtol·|y|`` (bool, broadcasting, no gradient); equal
+    values (infinities included) are close, NaN is close to NaN only with ``equal_nan``.
+    Two tensors must share a dtype, as in PyTorch (a number or an array ``y`` promotes as in
+    arithmetic); bools count as 0 and 1."""
+    if rtol < 0 or atol < 0:
+        raise ValueError(f"isclose: rtol and atol must be >= 0, got rtol={rtol}, atol={atol}")
+    if isinstance(x, Tensor) and isinstance(y, Tensor) and x.dtype != y.dtype:
+        raise TypeError(f"isclose: expected tensors of one dtype, got {describe_operand(x)} and {describe_operand(y)}")
+    a, b = binary_arrays("isclose", x, y)
+    xp = array_module_of(a, b)
+    try:
+        close = a == b
+        if rtol == 0 and atol == 0:
+            return constant(xp.asarray(close))
+        if (a.dtype if hasattr(a, "dtype") else b.dtype).kind == "b":  # bools count as 0 and 1
+            a, b = xp.asarray(a).astype(xp.int8), xp.asarray(b).astype(xp.int8)
+        finite = xp.isfinite(a) & xp.isfinite(b)  # (infinities are close only when equal)
+        difference = xp.abs(xp.where(finite, a, 0) - xp.where(finite, b, 0))
+        close = close | (finite & xp.isfinite(difference) & (difference <= atol + rtol * xp.abs(b)))
+        if equal_nan:
+            close = close | (xp.isnan(a) & xp.isnan(b))
+    except ValueError as e:
+        raise broadcast_error("isclose", e, a, b) from None
+    return constant(xp.asarray(close))
+
+
+def allclose(x: Tensor, y: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    """Whether :func:`isclose` holds everywhere (a Python bool)."""
+    return bool(isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)._data.all())
 
 
 def equal(x: Tensor, y: Tensor) -> bool:

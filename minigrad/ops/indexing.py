@@ -399,6 +399,8 @@ def masked_fill(x: Tensor, mask: Tensor, value: float) -> Tensor:
     """x with ``value`` where ``mask`` is true (mask broadcasts)."""
     from .elementwise import where
 
+    if not isinstance(value, Tensor):  # a number takes x's dtype, as PyTorch (True into a bool x, 2.7 into int: 2)
+        value = constant(array_module(x._data).asarray(value).astype(x._data.dtype))
     return where(mask, value, x)
 
 
@@ -408,7 +410,279 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     idx = index._data
     if idx.ndim != x.ndim:
         raise ShapeError(f"gather: index has {idx.ndim} dims but the input has {x.ndim} (shape {x.shape})")
+    if x.ndim == 0:
+        return reshape(gather(reshape(x, (1,)), 0, reshape(index, (1,))), ())
     dim %= x.ndim
+    _check_positions(idx, x.shape[dim], "gather", dim)
     grids = [constant(gr) for gr in xp.indices(idx.shape, sparse=True)]
     grids[dim] = index  # the tensor itself, so that indexing saves it for backward
     return getitem(x, tuple(grids))
+
+
+# -- scatter, index_add, index_select, take_along_dim, masked_select --------------------------------
+
+def _check_positions(idx: Any, size: int, op: str, dim: int) -> None:
+    """An index array along a dim of ``size`` must be integer with values in [0, size)."""
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{op}: the index must be an integer tensor, got dtype {idx.dtype}")
+    if idx.size and bool(((idx < 0) | (idx >= size)).any()):
+        raise IndexError(f"{op}: index values from {int(idx.min())} to {int(idx.max())} are out of bounds "
+                         f"for dim {dim} with size {size}")
+
+
+def _scatter_index(x: Tensor, dim: int, index: Tensor, src: Tensor | None, op: str) -> tuple:
+    """The NumPy index of the elements ``scatter(x, dim, index, src)`` writes: position
+    (i, j, ..) of index names x[.., index[i, j, ..] (at dim), ..].  Checks PyTorch's rules."""
+    idx = index._data
+    if idx.ndim != x.ndim or (src is not None and src.ndim != x.ndim):
+        raise ShapeError(f"{op}: index (shape {index.shape}) and src must have as many dims as the input "
+                         f"(shape {x.shape})")
+    for d in range(x.ndim):
+        if (d != dim and idx.shape[d] > x.shape[d]) or (src is not None and idx.shape[d] > src.shape[d]):
+            raise ShapeError(f"{op}: index of shape {index.shape} is larger than the input (shape {x.shape}) "
+                             f"or src (shape {None if src is None else src.shape}) at dim {d}")
+    _check_positions(idx, x.shape[dim], op, dim)
+    xp = array_module(x._data)
+    grids = list(xp.indices(idx.shape, sparse=True))
+    grids[dim] = idx
+    return tuple(grids)
+
+
+def _src_part(src: Tensor, index: Tensor) -> Tensor:
+    """The leading ``index.shape`` block of src (the elements scatter reads)."""
+    if src.shape == index.shape:
+        return src
+    return getitem(src, tuple(slice(0, n) for n in index.shape))
+
+
+def _same_dtype(x: Tensor, src: Tensor, op: str) -> None:
+    if src.dtype != x.dtype:
+        raise TypeError(f"{op}: src (dtype {src.dtype}) must have the input's dtype {x.dtype}")
+
+
+def _scatter_args(x: Tensor, dim: int, index: Tensor, src: Tensor | None, op: str) -> tuple:
+    """Checks that index is a tensor and dim is in range; dim as a non-negative int (0 for a 0-d x)."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{op}: index must be a Tensor, got {type(index).__name__}")
+    if not -max(x.ndim, 1) <= dim < max(x.ndim, 1):
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {x.ndim} dimension(s)")
+    return dim % max(x.ndim, 1)
+
+
+def scatter(x: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+    """x with the elements of ``src`` (a tensor of x's dtype, or a number ``value``) written
+    along ``dim`` at the positions ``index`` gives: for a 2-d x and dim 0,
+    ``out[index[i][j]][j] = src[i][j]``.  index has x's number of dims and is no larger than x
+    (except along dim) or src; its values lie in [0, x.shape[dim]).  Where index repeats a
+    position, which write wins is unspecified (as PyTorch).
+
+    Gradients: dx = dy with zeros at the written positions; dsrc = gather(dy, dim, index)."""
+    if src is None and value is None:
+        raise TypeError("scatter: pass src (a tensor) or value (a number)")
+    dim = _scatter_args(x, dim, index, src, "scatter")
+    if x.ndim == 0:
+        src1 = reshape(src, (1,)) if isinstance(src, Tensor) else src
+        return reshape(scatter(reshape(x, (1,)), 0, reshape(index, (1,)), src1, value=value), ())
+    if isinstance(src, Tensor):
+        _same_dtype(x, src, "scatter")
+        where_ = _scatter_index(x, dim, index, src, "scatter")
+        return IndexPut.apply(x, where_, _src_part(src, index), index_tensors=(index,))
+    from .helpers import as_tensor
+
+    where_ = _scatter_index(x, dim, index, None, "scatter")
+    v = as_tensor(value if src is None else src, x)
+    return IndexPut.apply(x, where_, v, index_tensors=(index,))
+
+
+def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """x with the elements of ``src`` added along ``dim`` at the positions ``index`` gives
+    (repeated positions accumulate): for dim 0, ``out[index[i][j]][j] += src[i][j]``.
+    Gradients: dx = dy; dsrc = gather(dy, dim, index)."""
+    dim = _scatter_args(x, dim, index, src, "scatter_add")
+    if x.ndim == 0:
+        return reshape(scatter_add(reshape(x, (1,)), 0, reshape(index, (1,)), reshape(src, (1,))), ())
+    _same_dtype(x, src, "scatter_add")
+    where_ = _scatter_index(x, dim, index, src, "scatter_add")
+    return x + ScatterAdd.apply(_src_part(src, index), x.shape, where_, index_tensors=(index,))
+
+
+_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def scatter_reduce(x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """Each element of x combined with the elements of ``src`` that ``index`` sends to it along
+    ``dim`` (as :func:`scatter_add` sends them), by ``reduce``: "sum", "prod", "mean", "amax"
+    or "amin".  With ``include_self=False`` x's own value takes no part where something is sent
+    (and stays where nothing is).  Integer "mean" rounds down, as PyTorch.
+
+    The contributions to each of x's P elements are laid out as the rows of a (P, K) matrix
+    (K = the most sent to one element, plus one column for x itself), padded with the
+    reduction's identity, and reduced along the rows with the differentiable reductions: so
+    "prod" handles zeros, and "amax"/"amin" share the gradient equally among tied maxima."""
+    from ..creation import full
+    from .conversion import clone
+    from .elementwise import where
+    from .reduction import amax, amin, prod, sum as sum_
+    from .shape import cat
+
+    if reduce not in _REDUCTIONS:
+        raise ValueError(f"scatter_reduce: reduce must be one of {_REDUCTIONS}, got {reduce!r}")
+    dim = _scatter_args(x, dim, index, src, "scatter_reduce")
+    if x.ndim == 0:
+        return reshape(scatter_reduce(reshape(x, (1,)), 0, reshape(index, (1,)), reshape(src, (1,)), reduce,
+                                      include_self=include_self), ())
+    _same_dtype(x, src, "scatter_reduce")
+    grids = _scatter_index(x, dim, index, src, "scatter_reduce")
+    xp = array_module(x._data)
+    n_sent, size = index._data.size, x._data.size
+    if n_sent == 0:
+        return clone(x)
+    # The flat position in x each contribution goes to, and its rank among those going there.
+    strides = [1] * x.ndim
+    for d in range(x.ndim - 2, -1, -1):
+        strides[d] = strides[d + 1] * x.shape[d + 1]
+    target = sum(g * s for g, s in zip(grids, strides))
+    target = xp.broadcast_to(target, index.shape).reshape(-1).astype("int64")
+    order = xp.argsort(target, kind="stable")
+    sorted_target = target[order]
+    rank = xp.empty_like(target)
+    rank[order] = xp.arange(n_sent, dtype="int64") - xp.searchsorted(sorted_target, sorted_target, side="left")
+    counts = xp.bincount(target, minlength=size)
+    width = int(counts.max())
+    kind = x._data.dtype.kind
+    if reduce in ("amax", "amin"):
+        big = float("inf") if kind == "f" else (True if kind == "b" else int(xp.iinfo(x._data.dtype).max))
+        fill = -big if reduce == "amax" and kind != "b" else (False if reduce == "amax" else big)
+    else:
+        fill = 1 if reduce == "prod" else 0
+    pad = full((size, width), fill, dtype=x.dtype, device=x.device)
+    sent = IndexPut.apply(pad, (target, rank), reshape(_src_part(src, index), (-1,)), index_tensors=(index,))
+    if include_self:
+        sent = cat([reshape(x, (size, 1)), sent], dim=1)
+    if reduce == "sum":
+        combined = sum_(sent, dim=1)
+    elif reduce == "prod":
+        combined = prod(sent, dim=1)
+    elif reduce == "amax":
+        combined = amax(sent, dim=1)
+    elif reduce == "amin":
+        combined = amin(sent, dim=1)
+    else:
+        total = sum_(sent, dim=1)
+        n = constant(xp.maximum(counts + int(bool(include_self)), 1).astype(x._data.dtype if kind == "f" else "int64"))
+        if kind == "f":
+            combined = total / n
+        else:
+            combined = constant(xp.floor_divide(total._data, n._data).astype(x._data.dtype))
+    if combined.dtype != x.dtype:  # (sum and prod of int32 give int64; no gradient to keep for ints)
+        combined = constant(combined._data.astype(x._data.dtype))
+    combined = reshape(combined, x.shape)
+    if include_self:
+        return combined
+    return where(constant(counts.reshape(x.shape) > 0), combined, x)
+
+
+def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+    """x with ``alpha * source`` added along ``dim`` at the positions a 1-d ``index`` lists:
+    for dim 0, ``out[index[i]] += alpha * source[i]`` (repeated positions accumulate).  source
+    has x's shape except ``len(index)`` along dim.
+    Gradients: dx = dy; dsource = alpha * index_select(dy, dim, index)."""
+    dim = _scatter_args(x, dim, index, source, "index_add")
+    if x.ndim == 0:
+        return reshape(index_add(reshape(x, (1,)), 0, reshape(index, (-1,)), reshape(source, (-1,)), alpha=alpha), ())
+    _same_dtype(x, source, "index_add")
+    idx = index._data
+    if idx.ndim > 1:
+        raise ShapeError(f"index_add: index must be 1-d, got shape {index.shape}")
+    idx = idx.reshape(-1)
+    want = x.shape[:dim] + (idx.size,) + x.shape[dim + 1:]
+    if source.shape != want:
+        raise ShapeError(f"index_add: source has shape {source.shape}, expected {want} (the input's shape {x.shape} "
+                         f"with the index's length {idx.size} at dim {dim})")
+    _check_positions(idx, x.shape[dim], "index_add", dim)
+    if alpha != 1:
+        source = source * alpha
+    return x + ScatterAdd.apply(source, x.shape, (slice(None),) * dim + (idx,), index_tensors=(index,))
+
+
+def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The slices of x along ``dim`` that a 1-d (or 0-d) integer ``index`` lists, in its order:
+    x's shape with ``len(index)`` at dim.  The gradient adds dy back at those slices."""
+    dim = _scatter_args(x, dim, index, None, "index_select")
+    if index.ndim > 1:
+        raise ShapeError(f"index_select: index must be 1-d or 0-d, got shape {index.shape}")
+    if x.ndim == 0:
+        return reshape(index_select(reshape(x, (1,)), 0, index), ())
+    _check_positions(index._data, x.shape[dim], "index_select", dim)
+    return getitem(x, (slice(None),) * dim + (reshape(index, (-1,)),))
+
+
+def take_along_dim(x: Tensor, indices: Tensor, dim: Any = None) -> Tensor:
+    """The elements of x at ``indices`` along ``dim``: :func:`gather` after broadcasting x and
+    indices against each other in every other dim.  ``dim=None``: indices into the flattened x."""
+    if dim is None:
+        return gather(reshape(x, (-1,)), 0, reshape(indices, (-1,)))
+    if x.ndim != indices.ndim:
+        raise ShapeError(f"take_along_dim: input (shape {x.shape}) and indices (shape {indices.shape}) "
+                         "must have the same number of dims")
+    dim = _scatter_args(x, dim, indices, None, "take_along_dim")
+    if x.ndim == 0:
+        return gather(x, 0, indices)
+    from .shape import broadcast_to
+
+    try:
+        common = list(array_module(x._data).broadcast_shapes(
+            x.shape[:dim] + (1,) + x.shape[dim + 1:], indices.shape[:dim] + (1,) + indices.shape[dim + 1:]))
+    except ValueError:
+        raise ShapeError(f"take_along_dim: input (shape {x.shape}) and indices (shape {indices.shape}) do not "
+                         f"broadcast outside dim {dim}") from None
+    x_shape, i_shape = list(common), list(common)
+    x_shape[dim], i_shape[dim] = x.shape[dim], indices.shape[dim]
+    return gather(broadcast_to(x, tuple(x_shape)), dim, broadcast_to(indices, tuple(i_shape)))
+
+
+def masked_select(x: Tensor, mask: Tensor) -> Tensor:
+    """The elements of x where the bool ``mask`` is true, as a 1-d tensor in row-major order
+    (x and mask broadcast against each other first).  The gradient goes back to those elements."""
+    from .shape import broadcast_to
+
+    if not isinstance(mask, Tensor) or mask.dtype != "bool":
+        raise TypeError(f"masked_select: mask must be a bool tensor, got {getattr(mask, 'dtype', type(mask).__name__)}")
+    try:
+        shape = tuple(array_module(x._data).broadcast_shapes(x.shape, mask.shape))
+    except ValueError:
+        raise ShapeError(f"masked_select: the input (shape {x.shape}) and mask (shape {mask.shape}) "
+                         "do not broadcast") from None
+    return getitem(broadcast_to(x, shape), broadcast_to(mask, shape) if mask.shape != shape else mask)
+
+
+# -- in place ------------------------------------------------------------------------------------
+
+def _in_place(t: Tensor, op: str, out_of_place: Any, operand: Any) -> Tensor:
+    """Run ``out_of_place(t)`` and store its result in t (its checks, then the version bump of
+    every in-place op; recorded on the tape when gradients are)."""
+    from ..autograd import no_grad
+    from .inplace import _apply_inplace
+
+    def write(a: Any) -> None:
+        with no_grad():
+            result = out_of_place(t)._data
+        a[...] = result
+
+    return _apply_inplace(t, op, out_of_place, write, operand)
+
+
+def scatter_(x: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+    """In-place :func:`scatter`."""
+    return _in_place(x, "scatter_", lambda old: scatter(old, dim, index, src, value=value), src)
+
+
+def scatter_add_(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """In-place :func:`scatter_add`."""
+    return _in_place(x, "scatter_add_", lambda old: scatter_add(old, dim, index, src), src)
+
+
+def index_add_(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+    """In-place :func:`index_add`."""
+    return _in_place(x, "index_add_", lambda old: index_add(old, dim, index, source, alpha=alpha), source)

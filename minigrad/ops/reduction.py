@@ -207,7 +207,7 @@ def _axes(x: Tensor, axis: Any, name: str) -> tuple | None:
         axes = normalize_axes(axis, x.ndim, name)
     except IndexError as e:
         raise IndexError(f"{e} (shape {x.shape})") from None
-    return None if x.ndim == 0 else axes
+    return None if x.ndim == 0 or axes == () else axes  # () means every dim, as in PyTorch
 
 
 def _reduce(cls: type, x: Tensor, axis: Any, keepdims: Any, dim: Any, keepdim: Any, name: str, *extra: Any) -> Tensor:
@@ -216,18 +216,50 @@ def _reduce(cls: type, x: Tensor, axis: Any, keepdims: Any, dim: Any, keepdim: A
     return cls.apply(x, axes, keepdims, *extra)
 
 
-def sum(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
-    """Sum over ``axis`` (all by default)."""
+def _as_dtype(x: Tensor, dtype: Any, name: str) -> Tensor:
+    """``x`` cast to ``dtype`` (a reduction's ``dtype=``: the input is cast before reducing, so
+    a float cast stays differentiable)."""
+    from ..dtypes import as_dtype
+    from .conversion import cast
+
+    target = as_dtype(dtype)
+    if x.requires_grad and target.kind != "f":
+        raise TypeError(f"{name}: dtype={target} for a tensor that requires grad (shape {x.shape}): "
+                        "an integer result cannot carry a gradient")
+    return cast(x, target)
+
+
+def sum(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None,
+        dtype: Any = None) -> Tensor:
+    """Sum over ``axis`` (all by default; ``()`` is all too, as PyTorch).  Integer and bool
+    inputs sum in int64; ``dtype=`` casts the input first."""
+    if dtype is not None:
+        x = _as_dtype(x, dtype, "sum")
     return _reduce(Sum, x, axis, keepdims, dim, keepdim, "sum")
 
 
-def mean(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
-    """Mean over ``axis`` (all by default); nan over an empty axis, as NumPy and PyTorch."""
+def mean(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None,
+         dtype: Any = None) -> Tensor:
+    """Mean over ``axis`` (all by default); nan over an empty axis, as NumPy and PyTorch.  An
+    integer or bool input needs ``dtype=`` (a float dtype it is cast to first), as in PyTorch."""
+    if dtype is not None or x._data.dtype.kind != "f":
+        if dtype is None:
+            raise TypeError(f"mean: could not infer the output dtype of a {x.dtype} tensor (shape {x.shape}); "
+                            "pass a floating point dtype= or cast the input")
+        x = _as_dtype(x, dtype, "mean")
+        if x.dtype.kind != "f":
+            raise TypeError(f"mean: dtype= must be a floating point dtype, got {x.dtype}")
     return _reduce(Mean, x, axis, keepdims, dim, keepdim, "mean")
 
 
-def prod(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
-    """Product over ``axis`` (all by default); 1 over an empty axis.  Exact gradients at zeros."""
+def prod(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None,
+         dtype: Any = None) -> Tensor:
+    """Product over ``axis`` (all by default); 1 over an empty axis.  Exact gradients at zeros.
+    Integer and bool inputs multiply in int64; ``dtype=`` casts the input first."""
+    if dtype is not None:
+        x = _as_dtype(x, dtype, "prod")
+    elif x._data.dtype.kind in "bi" and x._data.dtype != "int64":
+        x = _as_dtype(x, "int64", "prod")
     axis, keepdims = axis_and_keepdims(axis, keepdims, dim, keepdim)
     return Prod.apply(x, _axes(x, axis, "prod"), keepdims)
 
@@ -332,7 +364,12 @@ def max_reference(x: Tensor, dim: Any = None, keepdim: bool = False, largest: bo
 
 
 def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
-    """log Σ exp(x) over ``axis``, without overflow."""
+    """log Σ exp(x) over ``axis``, without overflow.  Integer and bool inputs give the default
+    float dtype."""
+    if x._data.dtype.kind != "f":
+        from ..dtypes import get_default_dtype
+
+        x = _as_dtype(x, get_default_dtype(), "logsumexp")
     return _reduce(LogSumExp, x, axis, keepdims, dim, keepdim, "logsumexp")
 
 
@@ -393,6 +430,8 @@ def _var(x: Tensor, axis: Any, unbiased: Any, keepdims: Any, dim: Any, keepdim: 
         axis, unbiased = None, axis
     if unbiased is not None and correction is not None:
         raise TypeError(f"{name}: pass unbiased= or correction=, not both")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}: expected a floating point tensor, got dtype {x.dtype} (shape {x.shape})")
     c = correction if correction is not None else (0 if unbiased is False else 1)
     axis, keepdims = axis_and_keepdims(axis, keepdims, dim, keepdim)
     axes = _axes(x, axis, name)
@@ -460,6 +499,8 @@ def _arg(x: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: Any, largest: 
     name = "argmax" if largest else "argmin"
     if axis is not None and not hasattr(axis, "__index__"):
         raise TypeError(f"{name}: axis must be None or one int, got {axis!r}")
+    if x.dtype.kind == "b":
+        raise TypeError(f"{name}: a bool tensor has no {name} (shape {x.shape}); cast it to an integer dtype first")
     _nonempty(x, axis, None, name)
     a = x._data
     if axis is None or a.ndim == 0:
@@ -478,3 +519,91 @@ def argmax(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = No
 
 def argmin(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: Any = None) -> Tensor:
     return _arg(x, axis, keepdims, dim, keepdim, False)
+
+
+def var_mean(x: Tensor, axis: Any = None, unbiased: bool | None = None, keepdims: bool = False, *,
+             dim: Any = None, keepdim: Any = None, correction: float | None = None) -> tuple:
+    """The pair ``(var(x), mean(x))`` over the same dims, as ``torch.var_mean``
+    (:func:`var`'s arguments; both differentiable)."""
+    if isinstance(axis, bool):  # var_mean(x, False): unbiased=False over all elements
+        axis, unbiased = None, axis if unbiased is None else unbiased
+    v = _var(x, axis, unbiased, keepdims, dim, keepdim, correction, "var_mean")
+    return v, _mean_like(x, axis, keepdims, dim, keepdim)
+
+
+def std_mean(x: Tensor, axis: Any = None, unbiased: bool | None = None, keepdims: bool = False, *,
+             dim: Any = None, keepdim: Any = None, correction: float | None = None) -> tuple:
+    """The pair ``(std(x), mean(x))`` over the same dims, as ``torch.std_mean``."""
+    if isinstance(axis, bool):
+        axis, unbiased = None, axis if unbiased is None else unbiased
+    s = StdFromVar.apply(_var(x, axis, unbiased, keepdims, dim, keepdim, correction, "std_mean"))
+    return s, _mean_like(x, axis, keepdims, dim, keepdim)
+
+
+def _mean_like(x: Tensor, axis: Any, keepdims: Any, dim: Any, keepdim: Any) -> Tensor:
+    axis, keepdims = axis_and_keepdims(axis, keepdims, dim, keepdim)
+    return Mean.apply(x, _axes(x, axis, "mean"), keepdims)
+
+
+class aminmax_result(tuple):
+    """Result of :func:`aminmax`: the pair ``(min, max)``, also reachable as ``.min`` and ``.max``
+    (``torch.return_types.aminmax``)."""
+
+    __slots__ = ()
+
+    def __new__(cls, min: Tensor, max: Tensor) -> "aminmax_result":  # noqa: A002
+        return tuple.__new__(cls, (min, max))
+
+    @property
+    def min(self) -> Tensor:
+        return self[0]
+
+    @property
+    def max(self) -> Tensor:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"minigrad.return_types.aminmax(\nmin={self[0]!r},\nmax={self[1]!r})"
+
+
+def aminmax(x: Tensor, *, dim: int | None = None, keepdim: bool = False) -> aminmax_result:
+    """The smallest and the largest value, over one ``dim`` or all elements (``dim=None``), as
+    ``torch.aminmax``: the pair ``(min, max)`` with fields ``.min`` / ``.max``.  Each is
+    :func:`amin` / :func:`amax` (ties share the gradient); an empty reduction is an error."""
+    if dim is not None and (isinstance(dim, bool) or not hasattr(dim, "__index__")):
+        raise TypeError(f"aminmax: dim must be None or one int, got {dim!r}")
+    if dim is None and keepdim is False:
+        return aminmax_result(amin(x), amax(x))
+    return aminmax_result(amin(x, dim, keepdim), amax(x, dim, keepdim))
+
+
+def _logical_reduce(x: Tensor, dim: Any, keepdim: bool, largest: bool, name: str) -> Tensor:
+    a = x._data
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:  # dim=(): no dim reduced, as PyTorch's all / any
+        return constant(a != 0 if a.dtype != "uint8" else (a != 0).astype("uint8"))
+    axes = _axes(x, dim, name)
+    out = (a.all if largest else a.any)(axis=axes, keepdims=keepdim)
+    if x.ndim == 0 or axes is None and keepdim:  # numpy keeps ndim; shape follows PyTorch
+        out = out.reshape((1,) * x.ndim if keepdim else ())
+    return constant(array_module(a).asarray(out, dtype="uint8" if a.dtype == "uint8" else "bool"))
+
+
+def all(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+    """Whether every element is nonzero, over ``dim`` (an int, a tuple, or None for all): a bool
+    tensor (uint8 for a uint8 input, as PyTorch); True over nothing.  No gradient."""
+    dim, keepdim = axis_and_keepdims(axis, keepdim, dim, keepdims)
+    return _logical_reduce(x, dim, keepdim, True, "all")
+
+
+def any(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+    """Whether any element is nonzero, over ``dim``: :func:`all`'s rules; False over nothing."""
+    dim, keepdim = axis_and_keepdims(axis, keepdim, dim, keepdims)
+    return _logical_reduce(x, dim, keepdim, False, "any")
+
+
+def count_nonzero(x: Tensor, dim: Any = None) -> Tensor:
+    """How many elements are nonzero over ``dim`` (an int, a tuple, or None for all): int64,
+    no gradient, as ``torch.count_nonzero``."""
+    axes = _axes(x, dim, "count_nonzero")
+    a = x._data
+    return constant(array_module(a).asarray((a != 0).sum(axis=axes), dtype="int64"))

@@ -19,6 +19,7 @@ from ..autograd.grad_mode import GradMode
 from ..tensor import Tensor
 from .helpers import constant, normalize_axes
 from .shape import pad
+from ..return_types import ValuesIndices
 
 
 class Flip(Function):
@@ -50,9 +51,10 @@ class Cumsum(Function):
         return Flip.apply(Cumsum.apply(Flip.apply(g, ax), ax), ax), None
 
 
-def cumsum(x: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+def cumsum(x: Tensor, dim: int | None = None, *, axis: int | None = None, dtype: Any = None) -> Tensor:
     """Cumulative sum along ``dim`` (required, one int; negative counts from the end), as
-    ``torch.cumsum``.  ``axis=`` is accepted instead of ``dim``."""
+    ``torch.cumsum``.  ``axis=`` is accepted instead of ``dim``.  Integer and bool inputs
+    give int64; ``dtype=`` casts the input first."""
     if (dim is None) == (axis is None):
         raise TypeError("cumsum: pass the dim to sum along, as dim= or axis= (exactly one), "
                         f"for the tensor of shape {x.shape}")
@@ -63,6 +65,8 @@ def cumsum(x: Tensor, dim: int | None = None, *, axis: int | None = None) -> Ten
         (d,) = normalize_axes(d, x.ndim, "cumsum")
     except IndexError as e:
         raise IndexError(f"{e} (shape {x.shape})") from None
+    if dtype is not None or (x._data.dtype.kind in "biu" and x._data.dtype != "int64"):
+        x = _scan_input(x, dtype)
     return Cumsum.apply(x, d)
 
 
@@ -118,3 +122,226 @@ def exclusive_cumprod_arrays(a: Any) -> Any:
     xp = array_module(a)
     ones = xp.ones(a.shape[:-1] + (1,), dtype=a.dtype)
     return xp.cumprod(xp.concatenate([ones, a[..., :-1]], axis=-1), axis=-1)
+
+
+# -- cumprod, cummax / cummin, logcumsumexp -------------------------------------------------------
+
+class cummax_result(ValuesIndices):
+    """Result of :func:`cummax`: ``(values, indices)``, as ``torch.return_types.cummax``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"minigrad.return_types.cummax(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+
+class cummin_result(ValuesIndices):
+    """Result of :func:`cummin`: ``(values, indices)``, as ``torch.return_types.cummin``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"minigrad.return_types.cummin(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+
+def _along_last(fn: Any, axis: int, *tensors: Tensor) -> Tensor:
+    """``fn`` applied with ``axis`` moved last in each tensor, its result moved back."""
+    from .shape import permute
+
+    ndim = tensors[0].ndim
+    if axis == ndim - 1:
+        return fn(*tensors)
+    order = [d for d in range(ndim) if d != axis] + [axis]
+    inverse = [order.index(d) for d in range(ndim)]
+    return permute(fn(*(permute(t, *order) for t in tensors)), *inverse)
+
+
+def _scan_dim(x: Tensor, dim: Any, name: str) -> int:
+    """One dim (an int, negatives from the end) of ``x`` to scan along; a 0-d tensor takes 0 / -1."""
+    if dim is None or isinstance(dim, bool) or not hasattr(dim, "__index__"):
+        raise TypeError(f"{name}: dim must be one int, got {dim!r} (tensor of shape {x.shape})")
+    try:
+        (d,) = normalize_axes(dim, x.ndim, name)
+    except IndexError as e:
+        raise IndexError(f"{e} (shape {x.shape})") from None
+    return d
+
+
+def _scan_input(x: Tensor, dtype: Any) -> Tensor:
+    """The input of cumsum / cumprod as PyTorch types it: ``dtype=`` casts first; integers and
+    bools accumulate in int64."""
+    from ..dtypes import as_dtype
+    from .conversion import cast
+
+    if dtype is not None:
+        return cast(x, as_dtype(dtype))
+    if x._data.dtype.kind in "biu" and x._data.dtype != "int64":
+        return cast(x, as_dtype("int64"))
+    return x
+
+
+class Cumprod(Function):
+    """y_i = Π_{j ≤ i} x_j along ``axis``.
+
+    dx_j = Σ_{i ≥ j} dy_i · Π_{k ≤ i, k ≠ j} x_k.  Without zeros in x that is
+    (Σ_{i ≥ j} dy_i y_i) / x_j, a reversed cumulative sum.  With a zero the division is 0/0, so
+    the product leaving x_j out is formed directly: (x₀⋯x_{j-1}) · (x_{j+1}⋯x_i), the second
+    factor for every pair i ≥ j at once as the cumprod of an n × n matrix (row j: x with the
+    entries up to j set to 1).  Both are recorded ops, so second derivatives work."""
+
+    saves_output = True
+
+    def forward(self, x: Tensor, axis: int) -> Any:
+        a = x._data
+        self.save_for_backward(x)
+        self.axis = axis
+        return a.copy() if a.ndim == 0 else array_module(a).cumprod(a, axis=axis)
+
+    def backward(self, g: Tensor) -> tuple:
+        (x,) = self.saved_tensors
+        if x.ndim == 0:
+            return g, None
+        ax = self.axis
+        if x.numel() == 0 or not bool((x._data == 0).any()):
+            reversed_sum = Flip.apply(Cumsum.apply(Flip.apply(g * self.output, ax), ax), ax)
+            return reversed_sum / x, None
+        return _along_last(_cumprod_grad_with_zeros, ax, x, g), None
+
+
+def _cumprod_grad_with_zeros(x: Tensor, g: Tensor) -> Tensor:
+    """:class:`Cumprod`'s dx along the last dim, exact at zeros (O(n²) per slice)."""
+    from .elementwise import where
+
+    n = x.shape[-1]
+    xp = array_module(x._data)
+    k = xp.arange(n)
+    after_j = constant(k[None, :] > k[:, None])            # [j, k]: k > j
+    rows = where(after_j, x[..., None, :], 1.0)            # row j: x_k for k > j, else 1
+    partial = Cumprod.apply(rows, rows.ndim - 1)           # [j, i]: Π_{j<k≤i} x_k (for i ≥ j)
+    upper = constant((k[None, :] >= k[:, None]).astype(x._data.dtype))
+    inner = (partial * upper * g[..., None, :]).sum(axis=-1)
+    return exclusive_cumprod(x) * inner
+
+
+def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Cumulative product along ``dim``, as ``torch.cumprod``: y_i = x₀ · x₁ ⋯ x_i.  Integer
+    and bool inputs give int64; ``dtype=`` casts the input first.  The gradient is exact where x
+    has zeros (see :class:`Cumprod`)."""
+    d = _scan_dim(x, dim, "cumprod")
+    return Cumprod.apply(_scan_input(x, dtype), d)
+
+
+def _running_extreme(x: Tensor, dim: Any, largest: bool) -> Any:
+    from .indexing import gather
+
+    name = "cummax" if largest else "cummin"
+    d = _scan_dim(x, dim, name)
+    a = x._data
+    xp = array_module(a)
+    pair = cummax_result if largest else cummin_result
+    if a.ndim == 0:
+        return pair(gather(x, 0, constant(xp.zeros((), dtype="int64"))), constant(xp.zeros((), dtype="int64")))
+    ufunc = xp.maximum if largest else xp.minimum
+    running = ufunc.accumulate(a, axis=d)
+    # A new running extreme (ties and NaN included) at position j; the index at i is the last such j ≤ i.
+    hit = (a == running) | ((a != a) & (running != running))
+    shape = [1] * a.ndim
+    shape[d] = a.shape[d]
+    position = xp.arange(a.shape[d], dtype="int64").reshape(shape)
+    index = xp.maximum.accumulate(xp.where(hit, position, 0), axis=d) if a.size else \
+        xp.zeros(a.shape, dtype="int64")
+    index = constant(index.astype("int64", copy=False))
+    return pair(gather(x, d, index), index)
+
+
+def cummax(x: Tensor, dim: int) -> Any:
+    """Running maximum along ``dim``, as ``torch.cummax``: the named pair
+    ``return_types.cummax(values, indices)``; ``indices[i]`` is the position of ``values[i]``
+    (the last one among ties; NaN propagates).  The gradient of ``values`` goes to the element
+    at ``indices``."""
+    return _running_extreme(x, dim, True)
+
+
+def cummin(x: Tensor, dim: int) -> Any:
+    """Running minimum along ``dim``: :func:`cummax`'s rules, as ``torch.cummin``."""
+    return _running_extreme(x, dim, False)
+
+
+def logcumsumexp_arrays(a: Any, axis: int) -> Any:
+    """y_i = log Σ_{j ≤ i} e^{x_j} along ``axis`` of an array, without overflow or underflow:
+    Hillis–Steele doubling with ``logaddexp``, t ← logaddexp(t, t shifted by s) for
+    s = 1, 2, 4, ... < n (the shifted-in entries are -inf, the log of an empty sum)."""
+    xp = array_module(a)
+    t = xp.moveaxis(a, axis, -1)
+    n, s = t.shape[-1], 1
+    while s < n:
+        shifted = xp.concatenate([xp.full(t.shape[:-1] + (s,), -xp.inf, dtype=t.dtype), t[..., :-s]], axis=-1)
+        t = xp.logaddexp(t, shifted)
+        s *= 2
+    return xp.ascontiguousarray(xp.moveaxis(t, -1, axis))
+
+
+class LogCumSumExp(Function):
+    """y_i = log Σ_{j ≤ i} e^{x_j} along ``axis``, stable (:func:`logcumsumexp_arrays`).
+
+    dx_j = Σ_{i ≥ j} dy_i · e^{x_j - y_i}, where every x_j - y_i ≤ 0 (y_i sums e^{x_j} in), so
+    nothing overflows.  Recorded (under ``create_graph``) it is the n × n matrix of those
+    weights; otherwise the same sum in O(n), split by the sign of dy:
+    Σ_{i≥j} dy±_i e^{x_j - y_i} = exp(x_j + reversed logcumsumexp(log dy± - y)_j)."""
+
+    saves_output = True
+
+    def forward(self, x: Tensor, axis: int) -> Any:
+        a = x._data
+        self.save_for_backward(x)
+        self.axis = axis
+        if a.ndim == 0 or a.size == 0:
+            return a.copy()
+        return logcumsumexp_arrays(a, axis)
+
+    def backward(self, g: Tensor) -> tuple:
+        (x,) = self.saved_tensors
+        if x.ndim == 0 or x.numel() == 0:
+            return g, None
+        if GradMode.enabled:
+            return _along_last(_logcumsumexp_grad_recorded, self.axis, x, g, self.output), None
+        return constant(_logcumsumexp_grad_arrays(x._data, g._data, self.output._data, self.axis)), None
+
+
+def _logcumsumexp_grad_recorded(x: Tensor, g: Tensor, y: Tensor) -> Tensor:
+    """dx_j = Σ_{i ≥ j} dy_i e^{x_j - y_i} along the last dim, as recorded ops (O(n²))."""
+    from .elementwise import exp, where
+
+    n = x.shape[-1]
+    xp = array_module(x._data)
+    k = xp.arange(n)
+    upper = constant(k[None, :] >= k[:, None])  # [j, i]: i ≥ j
+    exponent = where(upper, x[..., :, None] - y[..., None, :], -xp.inf)
+    return (exp(exponent) * g[..., None, :]).sum(axis=-1)
+
+
+def _logcumsumexp_grad_arrays(a: Any, g: Any, y: Any, axis: int) -> Any:
+    """:func:`_logcumsumexp_grad_recorded`'s values in O(n), on arrays."""
+    xp = array_module(a)
+
+    def reversed_lcse(t: Any) -> Any:
+        return xp.flip(logcumsumexp_arrays(xp.flip(t, axis), axis), axis)
+
+    def log_or_minus_inf(t: Any) -> Any:  # log t, and -inf (log 0) where t ≤ 0, without a warning
+        return xp.where(t > 0, xp.log(xp.where(t > 0, t, 1)), -xp.inf)
+
+    plus = reversed_lcse(log_or_minus_inf(g) - y)
+    minus = reversed_lcse(log_or_minus_inf(-g) - y)
+    return xp.exp(a + plus) - xp.exp(a + minus)
+
+
+def logcumsumexp(x: Tensor, dim: int) -> Tensor:
+    """log Σ_{j ≤ i} e^{x_j} along ``dim``, without overflow, as ``torch.logcumsumexp``.
+    Integer and bool inputs give the default float dtype."""
+    d = _scan_dim(x, dim, "logcumsumexp")
+    if x._data.dtype.kind != "f":
+        from ..dtypes import get_default_dtype
+        from .conversion import cast
+
+        x = cast(x, get_default_dtype())
+    return LogCumSumExp.apply(x, d)

@@ -1,12 +1,16 @@
 """``minigrad.nn.functional``: stateless layers, activations and losses (PyTorch's ``F``)."""
-from .activation import (elu, gelu, leaky_relu, log_softmax, logsumexp, one_hot, relu, sigmoid, softmax,
-                         softplus, tanh)
+from .activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, leaky_relu, log_softmax,
+                         logsigmoid, logsumexp, mish, one_hot, prelu, relu, relu6, selu, sigmoid, silu, softmax,
+                         softmin, softplus, softshrink, softsign, tanh, tanhshrink, threshold)
 from .binary import binary_cross_entropy, binary_cross_entropy_with_logits, kl_sparsity
 from .cross_entropy import cross_entropy, nll_loss
 from .divergence import kl_div
 from .dropout import dropout
 from .linear import linear
-from .normalization import batch_norm
+from .distance import cosine_similarity, pairwise_distance
+from .normalization import batch_norm, group_norm, layer_norm, normalize
+from .padding import pad
+from .sparse import embedding
 from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
 
 # The plain form of each fused function, composed from differentiable ops: read these first; the

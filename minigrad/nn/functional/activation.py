@@ -1,14 +1,18 @@
-"""Activation functions (the differentiable core ops, under their ``nn.functional`` names)
-and ``one_hot``."""
+"""Activation functions (the differentiable core ops of :mod:`minigrad.ops.activation`, under
+their ``nn.functional`` names) and ``one_hot``."""
 from __future__ import annotations
 
-from ...ops.activation import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
+from ...ops.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, leaky_relu,
+                               log_softmax, logsigmoid, mish, prelu, relu, relu6, selu, sigmoid, silu, softmax,
+                               softmin, softplus, softshrink, softsign, tanh, tanhshrink, threshold)
 from ...ops.reduction import logsumexp
 from ...tensor import Tensor, make_tensor
 from ...devices import array_module
 
-__all__ = ["elu", "gelu", "leaky_relu", "log_softmax", "relu", "sigmoid", "softmax", "softplus", "tanh",
-           "logsumexp", "one_hot"]
+__all__ = ["celu", "elu", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu",
+           "log_softmax", "logsigmoid", "mish", "prelu", "relu", "relu6", "selu", "sigmoid", "silu", "softmax",
+           "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink", "threshold", "logsumexp",
+           "one_hot"]
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -254,6 +254,8 @@ def _cross_entropy_backward_arrays(node: CrossEntropyIndices, g: Tensor) -> Tens
         r = ga * node.factor()
     if node.eps == 0 and prep.wvec is None and prep.valid is None:
         grad = e * (r / s)                                          # p·r
+        if not grad.flags.c_contiguous:  # e of a transposed input: the reshape below must be a view
+            grad = grad.copy(order="C")
         grad.reshape(-1)[prep.flat] -= r.reshape(-1) if node.reduction == "none" else r  # - onehot·r
     else:
         sums, a = node.coefficients()
