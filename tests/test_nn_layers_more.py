@@ -240,3 +240,10 @@ def test_view_dtype_refuses_what_cannot_be_reinterpreted():
         mg.zeros((3,)).view(mg.float64)
     assert mg.zeros((2, 3)).view(6).shape == (6,)
     assert mg.zeros((2, 3)).view(3, -1).shape == (3, 2)
+
+
+def test_one_hot_of_an_empty_tensor_needs_num_classes():
+    empty = mg.tensor(np.zeros((0,), dtype=np.int64))
+    with pytest.raises(ValueError, match="num_classes"):
+        mg.nn.functional.one_hot(empty)
+    assert mg.nn.functional.one_hot(empty, num_classes=3).shape == (0, 3)

@@ -26,7 +26,10 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     a = tensor._data
     xp = array_module(a)
     if num_classes < 0:
-        num_classes = int(a.max()) + 1 if a.size else 0
+        if not a.size:
+            raise ValueError(f"one_hot: cannot infer the number of classes from an empty tensor of shape "
+                             f"{tuple(a.shape)}; pass num_classes")
+        num_classes = int(a.max()) + 1
     if a.size and (int(a.min()) < 0 or int(a.max()) >= num_classes):
         raise ValueError(f"one_hot: class indices must lie in [0, {num_classes}), got values from {int(a.min())} "
                          f"to {int(a.max())}")
