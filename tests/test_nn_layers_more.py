@@ -247,3 +247,19 @@ def test_one_hot_of_an_empty_tensor_needs_num_classes():
     with pytest.raises(ValueError, match="num_classes"):
         mg.nn.functional.one_hot(empty)
     assert mg.nn.functional.one_hot(empty, num_classes=3).shape == (0, 3)
+
+
+@pytest.mark.parametrize("x_shape, w_shape", [((3, 0), (2, 0)), ((3, 4), (0, 4)), ((2, 0, 4), (5, 4)),
+                                              ((2, 3, 0), (5, 0))])
+def test_linear_with_empty_features_or_rows_has_gradients(x_shape, w_shape):
+    """Zero input or output features, or an empty batch: the gradients have the inputs' shapes,
+    recorded (create_graph) or not; db sums the incoming gradient over the rows."""
+    x = mg.tensor(np.ones(x_shape), requires_grad=True)
+    w = mg.tensor(np.ones(w_shape), requires_grad=True)
+    b = mg.tensor(np.ones(w_shape[0]), requires_grad=True)
+    F.linear(x, w, b).sum().backward()
+    assert x.grad.shape == x_shape and w.grad.shape == w_shape
+    rows = int(np.prod(x_shape[:-1]))
+    np.testing.assert_array_equal(b.grad.numpy(), np.full(w_shape[0], float(rows)))
+    gx, gw, gb = mg.grad(F.linear(x, w, b).sum(), [x, w, b], create_graph=True)
+    assert gx.shape == x_shape and gw.shape == w_shape and gb.shape == (w_shape[0],)

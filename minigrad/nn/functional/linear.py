@@ -7,6 +7,7 @@ and second derivatives.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ...devices import cached_ones
@@ -51,7 +52,8 @@ class LinearFunction(Function):
             return _linear_backward_arrays(self, g)
         x, w = self.saved_tensors
         out_f, in_f = w.shape
-        dY, X = reshape(g, (-1, out_f)), reshape(x, (-1, in_f))
+        rows = math.prod(x.shape[:-1])  # (not -1: a size-0 dim leaves -1 undetermined)
+        dY, X = reshape(g, (rows, out_f)), reshape(x, (rows, in_f))
         gx = matmul(g, w) if self.needs_input_grad[0] else None
         gw = matmul(transpose(dY, 0, 1), X) if self.needs_input_grad[1] else None
         gb = _sum(dY, 0) if self.needs_input_grad[2] else None
@@ -63,7 +65,11 @@ def _linear_backward_arrays(node: LinearFunction, g: Tensor) -> tuple:
     differentiable again; used when the backward is not recorded)."""
     (x, w), needs = node.saved_tensors, node.needs_input_grad
     ga, a, wa = g._data, x._data, w._data
-    dY, X = (ga, a) if ga.ndim == 2 else (ga.reshape(-1, ga.shape[-1]), a.reshape(-1, a.shape[-1]))
+    if ga.ndim == 2:
+        dY, X = ga, a
+    else:
+        rows = math.prod(a.shape[:-1])
+        dY, X = ga.reshape(rows, ga.shape[-1]), a.reshape(rows, a.shape[-1])
     gx = make_tensor(ga @ wa, False, None) if needs[0] else None
     gw = make_tensor(dY.T @ X, False, None) if needs[1] else None
     # (Σ over the rows as a product with a cached vector of ones: cheaper than dY.sum(0).)
