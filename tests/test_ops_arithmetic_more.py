@@ -206,3 +206,9 @@ def test_comparison_results_never_require_grad():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     for out in (x == 1, x < 2, mg.isclose(x, x), mg.isnan(x), mg.logical_not(x)):
         assert not out.requires_grad and out.dtype == mg.bool_
+
+
+def test_isclose_with_zero_tolerances_still_honours_equal_nan():
+    nan = mg.tensor(np.array([np.nan, 1.0], dtype=np.float32))
+    assert mg.isclose(nan, nan, rtol=0.0, atol=0.0, equal_nan=True).tolist() == [True, True]
+    assert mg.isclose(nan, nan, rtol=0.0, atol=0.0, equal_nan=False).tolist() == [False, True]

@@ -141,6 +141,8 @@ def isclose(x: Tensor, y: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan
     try:
         close = a == b
         if rtol == 0 and atol == 0:
+            if equal_nan and xp.asarray(a).dtype.kind in "fc":
+                close = close | (xp.isnan(a) & xp.isnan(b))
             return constant(xp.asarray(close))
         if (a.dtype if hasattr(a, "dtype") else b.dtype).kind == "b":  # bools count as 0 and 1
             a, b = xp.asarray(a).astype(xp.int8), xp.asarray(b).astype(xp.int8)
