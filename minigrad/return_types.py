@@ -33,4 +33,46 @@ class min(ValuesIndices):  # noqa: A001
     __slots__ = ()
 
 
-__all__ = ["ValuesIndices", "max", "min"]
+class sort(ValuesIndices):
+    """Result of ``sort(x, dim)``: the sorted values and their positions in x."""
+
+    __slots__ = ()
+
+
+class topk(ValuesIndices):
+    """Result of ``topk(x, k, dim)``: the k largest (or smallest) values and their positions."""
+
+    __slots__ = ()
+
+
+class kthvalue(ValuesIndices):
+    """Result of ``kthvalue(x, k, dim)``: the k-th smallest value of each slice and its position."""
+
+    __slots__ = ()
+
+
+class median(ValuesIndices):
+    """Result of ``median(x, dim)``: the lower median of each slice and its position."""
+
+    __slots__ = ()
+
+
+class mode(ValuesIndices):
+    """Result of ``mode(x, dim)``: the most frequent value of each slice and its position."""
+
+    __slots__ = ()
+
+
+class cummax(ValuesIndices):
+    """Result of ``cummax(x, dim)``: the running maximum along dim and the position of each."""
+
+    __slots__ = ()
+
+
+class cummin(ValuesIndices):
+    """Result of ``cummin(x, dim)``: the running minimum along dim and the position of each."""
+
+    __slots__ = ()
+
+
+__all__ = ["ValuesIndices", "max", "min", "sort", "topk", "kthvalue", "median", "mode", "cummax", "cummin"]

@@ -19,7 +19,7 @@ from ..autograd.grad_mode import GradMode
 from ..tensor import Tensor
 from .helpers import constant, normalize_axes
 from .shape import pad
-from ..return_types import ValuesIndices
+from .. import return_types
 
 
 class Flip(Function):
@@ -126,22 +126,7 @@ def exclusive_cumprod_arrays(a: Any) -> Any:
 
 # -- cumprod, cummax / cummin, logcumsumexp -------------------------------------------------------
 
-class cummax_result(ValuesIndices):
-    """Result of :func:`cummax`: ``(values, indices)``, as ``torch.return_types.cummax``."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"minigrad.return_types.cummax(\nvalues={self.values!r},\nindices={self.indices!r})"
-
-
-class cummin_result(ValuesIndices):
-    """Result of :func:`cummin`: ``(values, indices)``, as ``torch.return_types.cummin``."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"minigrad.return_types.cummin(\nvalues={self.values!r},\nindices={self.indices!r})"
+cummax_result, cummin_result = return_types.cummax, return_types.cummin
 
 
 def _along_last(fn: Any, axis: int, *tensors: Tensor) -> Tensor:

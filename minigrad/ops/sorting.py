@@ -12,23 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..devices import array_module
-from ..return_types import ValuesIndices
+from .. import return_types
 from ..tensor import Tensor
 from .helpers import constant
 from .indexing import gather
 from .shape import reshape
 
 
-def _pair(name: str, doc: str) -> type:
-    """A named (values, indices) pair class called ``name``, as ``torch.return_types.<name>``."""
-    return type(name, (ValuesIndices,), {"__slots__": (), "__doc__": doc, "__module__": "minigrad.return_types"})
-
-
-_Sort = _pair("sort", "Result of ``sort(x, dim)``: the sorted values and their positions in x.")
-_TopK = _pair("topk", "Result of ``topk(x, k, dim)``: the k largest (or smallest) values and their positions.")
-_KthValue = _pair("kthvalue", "Result of ``kthvalue(x, k, dim)``: the k-th smallest value of each slice and its position.")
-_Median = _pair("median", "Result of ``median(x, dim)``: the lower median of each slice and its position.")
-_Mode = _pair("mode", "Result of ``mode(x, dim)``: the most frequent value of each slice and its position.")
+_Sort, _TopK, _KthValue, _Median, _Mode = (return_types.sort, return_types.topk, return_types.kthvalue,
+                                           return_types.median, return_types.mode)
 
 
 def _dim(dim: Any, ndim: int, op: str) -> int:
