@@ -89,7 +89,7 @@ class OpRow:
 
 ROWS: dict = {}
 FAMILIES = ("element-wise", "shape", "indexing and sorting", "reductions and scans", "activations",
-            "linear algebra", "layers and losses", "conversions")
+            "linear algebra", "layers and losses", "convolution and pooling", "conversions")
 
 
 def add_row(name: str, family: str, call: Callable, inputs: Callable, **kwargs: Any) -> OpRow:

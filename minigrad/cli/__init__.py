@@ -1,7 +1,8 @@
 """The ``minigrad`` command (also ``python -m minigrad``).
 
-    minigrad train [options]         train an MLP (default: on the built-in 8x8 digits) and report
-                                     per-epoch metrics and the test accuracy; writes the curves PNG
+    minigrad train [options]         train an MLP or (--model cnn) a CNN (default: on the built-in
+                                     8x8 digits) and report per-epoch metrics and the test
+                                     accuracy; writes the curves PNG
     minigrad eval CHECKPOINT         test accuracy of a checkpoint written by ``train --save``
     minigrad graph [options]         draw the compute graph of the default model's loss
     minigrad info                    versions; is a GPU / Graphviz available
@@ -36,14 +37,21 @@ class CommandError(Exception):
 def _train_parser(sub: Any) -> argparse.ArgumentParser:
     from ..train import recipe as R
 
-    t = sub.add_parser("train", help="train an MLP and report test accuracy",
-                       description="Train an MLP; defaults depend on the dataset (digits: 64-256-10 ReLU, "
-                                   "dropout 0.2, AdamW, cosine schedule, 60 epochs).")
+    t = sub.add_parser("train", help="train an MLP or a CNN and report test accuracy",
+                       description="Train an MLP (or with --model cnn a small CNN); defaults depend on the "
+                                   "dataset (digits: 64-256-10 ReLU, dropout 0.2, AdamW, cosine schedule, "
+                                   "60 epochs).")
     a = t.add_argument
     a("--dataset", choices=tuple(R.DATASETS), help="default: digits (built in, no download)")
     a("--data-dir", help="folder holding mnist/ or fashion-mnist/ (default: $MINIGRAD_DATA or ~/.cache/minigrad)")
     a("--download", action="store_true", help="fetch missing MNIST / Fashion-MNIST files into the data folder "
                                               "(sha256-checked, resumable)")
+    a("--model", choices=R.MODELS, help="mlp (default) or cnn: [Conv2d → activation → MaxPool2d(2)] per --channels "
+                                        "width, then the --hidden layers (image datasets only)")
+    a("--channels", help="cnn: convolution widths, comma-separated (default 32,64)")
+    a("--kernel-size", type=int, help="cnn: odd convolution kernel size (default 5)")
+    a("--conv-padding", choices=R.CONV_PADDINGS, help="cnn: 'same' keeps the image size through each conv "
+                                                      "(default), 'valid' pads nothing")
     a("--hidden", help="hidden layer widths, comma-separated, e.g. 100,100 ('none': no hidden layer)")
     a("--activation", choices=tuple(R.ACTIVATIONS))
     a("--init", choices=R.INITS, help="weight initialization (network2: N(0,1/n_in) weights, N(0,1) biases)")
@@ -54,7 +62,7 @@ def _train_parser(sub: Any) -> argparse.ArgumentParser:
     a("--weight-decay", type=float, help="L2 weight decay on weight matrices (not biases)")
     a("--l1", type=float, help="L1 penalty coefficient on weight matrices")
     a("--dropout", type=float, help="dropout probability after each hidden layer")
-    a("--batch-norm", action="store_true", default=None, help="batch normalization after each hidden Linear")
+    a("--batch-norm", action="store_true", default=None, help="batch normalization after each hidden Linear (and each conv)")
     a("--batch-size", type=int)
     a("--epochs", type=int)
     a("--early-stopping", type=int, metavar="N", help="stop after N epochs without validation improvement")
@@ -100,6 +108,8 @@ def _check(cfg: dict) -> None:
         raise CommandError("--batch-norm needs --batch-size of at least 2 (a batch of one sample has no spread)")
     try:
         R.hidden_sizes(cfg["hidden"])
+        if cfg["model"] == "cnn":
+            R.conv_sizes(cfg)  # an image dataset, and an image that survives every conv and pool
     except ValueError as e:
         raise CommandError(str(e)) from None
     _check_size(cfg)
@@ -119,7 +129,9 @@ def _check_size(cfg: dict) -> None:
     except (AttributeError, ValueError, OSError):  # not a POSIX system: rely on MemoryError
         return
     if needed > memory:
-        raise CommandError(f"--hidden {cfg['hidden']} makes a model that needs about {needed / 2 ** 30:,.1f} GiB for "
+        flags = (f"--channels {cfg['channels']} --hidden {cfg['hidden']}" if cfg["model"] == "cnn"
+                 else f"--hidden {cfg['hidden']}")
+        raise CommandError(f"{flags} makes a model that needs about {needed / 2 ** 30:,.1f} GiB for "
                            f"its parameters, gradients and optimizer state; this machine has "
                            f"{memory / 2 ** 30:,.1f} GiB")
 
@@ -219,7 +231,7 @@ def _prepare(cfg: dict, normalizer_state: dict | None = None, training: bool = T
 #: What a resumed run keeps from its checkpoint: the model's architecture, its data and
 #: preprocessing, the optimizer whose state it saved, and its random stream.  A flag that would
 #: change one of these is refused; every other flag is applied.
-KEPT_ON_RESUME = ("dataset", "hidden", "activation", "init", "dropout", "batch_norm", "normalize", "dtype",
+KEPT_ON_RESUME = ("dataset", "model", "channels", "kernel_size", "conv_padding", "hidden", "activation", "init", "dropout", "batch_norm", "normalize", "dtype",
                   "optimizer", "seed")
 #: Schedules planned over the run's length: a resumed run with another --epochs re-plans them.
 LENGTH_SCHEDULES = ("step", "cosine", "onecycle")
@@ -475,8 +487,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, ValueError, KeyError, RuntimeError, TypeError, OSError) as e:
         print(f"minigrad {args.command}: error: {_one_line(e)}", file=sys.stderr)
     except MemoryError:
-        print(f"minigrad {args.command}: error: out of memory (a smaller --hidden or --batch-size needs less)",
-              file=sys.stderr)
+        print(f"minigrad {args.command}: error: out of memory (a smaller --hidden, --channels or --batch-size "
+              "needs less)", file=sys.stderr)
     except KeyboardInterrupt:
         print(f"minigrad {args.command}: interrupted", file=sys.stderr)
         return 130

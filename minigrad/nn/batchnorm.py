@@ -1,4 +1,4 @@
-"""``BatchNorm1d``: per-channel normalization with learned scale and shift."""
+"""``BatchNorm1d`` and ``BatchNorm2d``: per-channel normalization with learned scale and shift."""
 from __future__ import annotations
 
 from typing import Any
@@ -13,10 +13,12 @@ from .module import Module
 from .parameter import Parameter
 
 
-class BatchNorm1d(Module):
-    """Batch normalization over (N, C) or (N, C, L) inputs:  y = (x - μ)/√(σ² + ε)·γ + β.
+class BatchNormBase(Module):
+    """Batch normalization over the channel dim 1:  y = (x - μ)/√(σ² + ε)·γ + β.  The subclasses
+    differ only in the input layouts they accept (``layouts``: the accepted ndims and how an
+    error message spells them).
 
-    Training: μ, σ² are the batch mean and biased variance per channel (over N, and L), and the
+    Training: μ, σ² are the batch mean and biased variance per channel (over every dim but 1), and the
     running statistics follow r ← (1 - momentum)·r + momentum·s, with the *unbiased* batch
     variance for ``running_var`` (``momentum=None``: cumulative average).  Evaluation: μ, σ² are
     the running statistics.  ``track_running_stats=False`` always uses batch statistics.
@@ -25,15 +27,18 @@ class BatchNorm1d(Module):
     ``running_mean`` (C,), ``running_var`` (C,), ``num_batches_tracked`` (int64 scalar).
     """
 
+    layouts: tuple = ()
+    layout_names: str = ""
+
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features <= 0:
-            raise ValueError(f"BatchNorm1d: num_features must be a positive int, got {num_features!r}")
+            raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"BatchNorm1d: momentum must lie in [0, 1] or be None, got {momentum}")
+            raise ValueError(f"{type(self).__name__}: momentum must lie in [0, 1] or be None, got {momentum}")
         if eps <= 0:
-            raise ValueError(f"BatchNorm1d: eps must be positive, got {eps}")
+            raise ValueError(f"{type(self).__name__}: eps must be positive, got {eps}")
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -70,11 +75,12 @@ class BatchNorm1d(Module):
                 self.bias.zero_()
 
     def forward(self, x: Tensor) -> Tensor:
+        name = type(self).__name__
         if not isinstance(x, Tensor):
-            raise TypeError(f"BatchNorm1d: expected a Tensor, got {type(x).__name__}")
-        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
-            raise ShapeError(f"BatchNorm1d({self.num_features}): expected input of shape (N, {self.num_features}) "
-                             f"or (N, {self.num_features}, L), got {tuple(x.shape)}")
+            raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
+        if x.ndim not in self.layouts or x.shape[1] != self.num_features:
+            layouts = self.layout_names.replace("C", str(self.num_features))
+            raise ShapeError(f"{name}({self.num_features}): expected input of shape {layouts}, got {tuple(x.shape)}")
         use_batch = self.training or not self.track_running_stats
         return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                           training=use_batch, momentum=self.momentum, eps=self.eps,
@@ -83,3 +89,17 @@ class BatchNorm1d(Module):
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(BatchNormBase):
+    """Batch normalization of (N, C) or (N, C, L) inputs (statistics over N, and L); see
+    :class:`BatchNormBase`."""
+    layouts = (2, 3)
+    layout_names = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(BatchNormBase):
+    """Batch normalization of (N, C, H, W) inputs, the layer of convolutional nets: one μ, σ²,
+    γ, β per channel, the statistics over N, H and W; see :class:`BatchNormBase`."""
+    layouts = (4,)
+    layout_names = "(N, C, H, W)"

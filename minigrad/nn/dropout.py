@@ -1,8 +1,9 @@
-"""``Dropout`` (inverted): drop in training, identity in evaluation."""
+"""``Dropout`` (inverted): drop in training, identity in evaluation; ``Dropout2d``/``Dropout1d`` drop
+whole channels."""
 from __future__ import annotations
 
 from ..tensor import Tensor
-from .functional.dropout import dropout
+from .functional.dropout import dropout, dropout1d, dropout2d
 from .module import Module
 
 
@@ -21,3 +22,19 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class Dropout2d(Dropout):
+    """Zero each whole channel of a (N, C, H, W) or (C, H, W) input with probability ``p`` in
+    training mode and scale the rest by 1/(1-p) (see :func:`F.dropout2d`); identity in eval mode."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return dropout2d(x, self.p, self.training)
+
+
+class Dropout1d(Dropout):
+    """Zero each whole channel of a (N, C, L) or (C, L) input with probability ``p`` in training
+    mode and scale the rest by 1/(1-p) (see :func:`F.dropout1d`); identity in eval mode."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return dropout1d(x, self.p, self.training)

@@ -22,7 +22,15 @@ DATASETS = {
     "spirals": (2, 3, dict(hidden="64,64", epochs=100, batch_size=32, optimizer="adam", lr=1e-2)),
 }
 
-DEFAULTS = dict(dataset="digits", data_dir=None, hidden="100", activation="relu", init="default",
+#: With ``--model cnn``, the dataset's defaults that differ from its MLP ones (image datasets only).
+CNN_DATASETS = {
+    "digits": dict(hidden="64"),
+    "mnist": dict(hidden="256"),
+    "fashion-mnist": dict(hidden="256"),
+}
+
+DEFAULTS = dict(dataset="digits", data_dir=None, model="mlp", channels="32,64", kernel_size=5, conv_padding="same",
+                hidden="100", activation="relu", init="default",
                 loss="cross_entropy", optimizer="sgd", lr=0.1, momentum=0.0, weight_decay=0.0, l1=0.0,
                 dropout=0.0, batch_norm=False, batch_size=32, epochs=10, early_stopping=None,
                 lr_schedule="none", augment=False, device="cpu", seed=0, normalize=True, dtype="float32")
@@ -33,16 +41,22 @@ INITS = ("default", "kaiming", "xavier", "lecun", "large", "network2")
 LOSSES = ("cross_entropy", "bce", "mse")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "adamax", "nadam")
 DTYPES = ("float32", "float64")
+MODELS = ("mlp", "cnn")
+CONV_PADDINGS = ("same", "valid")
 SCHEDULES = ("none", "step", "exponential", "cosine", "plateau", "halving", "onecycle")
 
 
 def resolve(options: dict) -> dict:
-    """Fill in defaults: global ones, then the dataset's, then what the caller gave."""
+    """Fill in defaults: global ones, then the dataset's (and with ``model="cnn"`` its CNN ones from
+    ``CNN_DATASETS``), then what the caller gave.  A config without ``model`` (older checkpoints)
+    is an MLP."""
     dataset = options.get("dataset") or DEFAULTS["dataset"]
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
     cfg = dict(DEFAULTS)
     cfg.update(DATASETS[dataset][2])
+    if (options.get("model") or DEFAULTS["model"]) == "cnn":
+        cfg.update(CNN_DATASETS.get(dataset, {}))
     cfg.update({k: v for k, v in options.items() if v is not None})
     cfg["dataset"] = dataset
     return cfg
@@ -66,13 +80,84 @@ def hidden_sizes(spec: Any) -> list:
     return sizes
 
 
+def channel_sizes(spec: Any) -> list:
+    """Convolution widths from ``--channels``: comma-separated positive integers ("32,64")."""
+    if isinstance(spec, (list, tuple)):
+        sizes = [int(s) for s in spec]
+    else:
+        items = [s.strip() for s in str(spec).split(",")]
+        if not all(item.isdigit() for item in items):
+            raise ValueError(f"--channels must be comma-separated channel counts like 32,64, got {spec!r}")
+        sizes = [int(s) for s in items]
+    if not sizes or any(s <= 0 for s in sizes):
+        raise ValueError(f"--channels must be positive channel counts like 32,64, got {spec!r}")
+    return sizes
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def conv_sizes(cfg: dict) -> list:
+    """The CNN's image side S after each [conv, pool] block, starting with the input's, e.g.
+    ``[28, 14, 7]`` for two blocks on MNIST.  A conv of kernel k with padding p maps S to
+    S + 2p - k + 1 (``same``, p = k//2 for odd k: S stays), a 2x2 max pool maps S to ⌊S/2⌋.
+    Raises ValueError (one line naming the flags) for a non-image dataset, a bad ``--channels``
+    or ``--kernel-size``, or a stack that shrinks the image to nothing."""
+    shape = image_shape(cfg)
+    if shape is None:
+        raise ValueError(f"--model cnn needs an image dataset ({', '.join(CNN_DATASETS)}), not {cfg['dataset']!r}")
+    k, padding = cfg["kernel_size"], cfg["conv_padding"]
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1 or k % 2 == 0:
+        raise ValueError(f"--kernel-size must be an odd integer >= 1, got {k}")
+    if padding not in CONV_PADDINGS:
+        raise ValueError(f"unknown --conv-padding {padding!r}; choose one of {', '.join(CONV_PADDINGS)}")
+    channels = channel_sizes(cfg["channels"])
+    pad = k // 2 if padding == "same" else 0
+
+    def vanished(i: int, step: str) -> ValueError:
+        return ValueError(f"--channels {cfg['channels']} with --kernel-size {k} --conv-padding {padding} shrinks "
+                          f"{shape[0]}x{shape[1]} {cfg['dataset']} to nothing after the {_ordinal(i)} {step}")
+
+    sizes = [shape[0]]
+    for i in range(1, len(channels) + 1):
+        side = sizes[-1] + 2 * pad - k + 1
+        if side < 1:
+            raise vanished(i, "conv")
+        side //= 2
+        if side < 1:
+            raise vanished(i, "pool")
+        sizes.append(side)
+    return sizes
+
+
 def _layers(cfg: dict) -> list:
-    """The MLP as a list of (kind, argument) pairs, in order: ``("linear", (n_in, n_out))``,
-    ``("batch_norm", width)``, ``("activation", name)``, ``("dropout", p)``.  The model and the
-    shapes its checkpoint must hold both come from this list."""
+    """The model as a list of (kind, argument) pairs, in order.  MLP: ``("linear", (n_in, n_out))``,
+    ``("batch_norm", width)``, ``("activation", name)``, ``("dropout", p)``.  A CNN starts with
+    ``("unflatten", (1, S, S))``, then per ``--channels`` width ``("conv", (c_in, c_out, k,
+    padding))``, ``("batch_norm_2d", c_out)``, ``("activation", name)``, ``("max_pool", 2)``, then
+    ``("flatten", None)`` and the MLP part.  The model and the shapes its checkpoint must hold
+    both come from this list."""
     n_in, n_out, _ = DATASETS[cfg["dataset"]]
+    if cfg.get("model", "mlp") not in MODELS:
+        raise ValueError(f"unknown model {cfg['model']!r}; choose one of {', '.join(MODELS)}")
     layers: list = []
     width = n_in
+    if cfg.get("model") == "cnn":
+        sides = conv_sizes(cfg)
+        k = cfg["kernel_size"]
+        padding = k // 2 if cfg["conv_padding"] == "same" else 0
+        layers.append(("unflatten", (1, sides[0], sides[0])))
+        depth = 1
+        for c in channel_sizes(cfg["channels"]):
+            layers.append(("conv", (depth, c, k, padding)))
+            if cfg["batch_norm"]:
+                layers.append(("batch_norm_2d", c))
+            layers.append(("activation", cfg["activation"]))
+            layers.append(("max_pool", 2))
+            depth = c
+        layers.append(("flatten", None))
+        width = depth * sides[-1] ** 2
     for h in hidden_sizes(cfg["hidden"]):
         layers.append(("linear", (width, h)))
         if cfg["batch_norm"]:
@@ -86,11 +171,16 @@ def _layers(cfg: dict) -> list:
 
 
 def build_model(cfg: dict) -> nn.Module:
-    """An MLP: [Linear → (BatchNorm) → activation → (Dropout)] × hidden layers → Linear."""
+    """An MLP: [Linear → (BatchNorm) → activation → (Dropout)] × hidden layers → Linear; or a CNN:
+    Unflatten → [Conv2d → (BatchNorm2d) → activation → MaxPool2d(2)] × channels → Flatten → the
+    MLP part (see ``_layers``)."""
     if cfg["activation"] not in ACTIVATIONS:
         raise ValueError(f"unknown activation {cfg['activation']!r}; choose one of {', '.join(ACTIVATIONS)}")
     make = {"linear": lambda shape: nn.Linear(*shape), "batch_norm": nn.BatchNorm1d,
-            "activation": lambda name: ACTIVATIONS[name](), "dropout": nn.Dropout}
+            "activation": lambda name: ACTIVATIONS[name](), "dropout": nn.Dropout,
+            "unflatten": lambda shape: nn.Unflatten(1, shape), "flatten": lambda _: nn.Flatten(),
+            "conv": lambda arg: nn.Conv2d(arg[0], arg[1], arg[2], padding=arg[3]),
+            "batch_norm_2d": lambda width: nn.BatchNorm2d(width), "max_pool": lambda size: nn.MaxPool2d(size)}
     model = nn.Sequential(*(make[kind](arg) for kind, arg in _layers(cfg)))
     _initialize(model, cfg["init"], cfg["activation"])
     return model
@@ -104,7 +194,10 @@ def state_shapes(cfg: dict) -> dict:
         if kind == "linear":
             n_in, n_out = arg
             shapes[f"{i}.weight"], shapes[f"{i}.bias"] = (n_out, n_in), (n_out,)
-        elif kind == "batch_norm":
+        elif kind == "conv":
+            c_in, c_out, k, _ = arg
+            shapes[f"{i}.weight"], shapes[f"{i}.bias"] = (c_out, c_in, k, k), (c_out,)
+        elif kind in ("batch_norm", "batch_norm_2d"):
             for name in ("weight", "bias", "running_mean", "running_var"):
                 shapes[f"{i}.{name}"] = (arg,)
             shapes[f"{i}.num_batches_tracked"] = ()
@@ -143,7 +236,7 @@ def _initialize(model: nn.Module, scheme: str, activation: str) -> None:
         return  # PyTorch's default: U(±1/√fan_in)
     init = nn.init
     for m in model.modules():
-        if not isinstance(m, nn.Linear):
+        if not isinstance(m, (nn.Linear, nn.Conv2d)):  # (conv kernels: fan_in = in_channels·k·k)
             continue
         if scheme == "kaiming":
             init.kaiming_normal_(m.weight, nonlinearity="relu" if activation in ("relu", "gelu") else "leaky_relu")
@@ -323,14 +416,21 @@ def regularizer(cfg: dict) -> Any:
 
 
 def describe_model(cfg: dict) -> str:
-    """The model in words, e.g. ``MLP 64-256-10 (relu, dropout 0.2)``."""
+    """The model in words, e.g. ``MLP 64-256-10 (relu, dropout 0.2)`` or
+    ``CNN 1x28x28: conv5 32-64 (same) + pool2, FC 256-10 (relu, dropout 0.5)``."""
     n_in, n_out, _ = DATASETS[cfg["dataset"]]
-    sizes = [n_in] + hidden_sizes(cfg["hidden"]) + [n_out]
     extras = [cfg["activation"]]
     if cfg["batch_norm"]:
         extras.append("batch norm")
     if cfg["dropout"]:
         extras.append(f"dropout {cfg['dropout']}")
+    if cfg.get("model") == "cnn":
+        h, w = image_shape(cfg) or ("?", "?")
+        convs = "-".join(map(str, channel_sizes(cfg["channels"])))
+        fc = "-".join(map(str, hidden_sizes(cfg["hidden"]) + [n_out]))
+        return (f"CNN 1x{h}x{w}: conv{cfg['kernel_size']} {convs} ({cfg['conv_padding']}) + pool2, "
+                f"FC {fc} ({', '.join(extras)})")
+    sizes = [n_in] + hidden_sizes(cfg["hidden"]) + [n_out]
     return f"MLP {'-'.join(map(str, sizes))} ({', '.join(extras)})"
 
 
