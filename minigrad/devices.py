@@ -5,6 +5,7 @@ CuPy module for CUDA tensors.  This file is the only place that decides which.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy
@@ -125,6 +126,30 @@ def cached_ones(shape: tuple, like: Any) -> Any:
         if ones.__class__ is HostArray:
             ones.flags.writeable = False
     return ones
+
+
+_SCRATCH = threading.local()
+
+
+def scratch(name: str, shape: tuple, like: Any) -> Any:
+    """A work array of ``shape`` in ``like``'s dtype and device, reused from call to call: one
+    buffer per ``name`` (and thread), grown when a larger one is asked for.  For temporaries
+    that are dead once the caller returns (im2col columns, a padded copy), never for results.
+
+    Why: an array of a few MB is freshly mapped by the C allocator on every call and its pages
+    are faulted in again, which costs as much as filling it (for the convolution's columns, the
+    step takes about twice as long); a buffer that stays mapped is filled at memory speed."""
+    buffers = getattr(_SCRATCH, "buffers", None)
+    if buffers is None:
+        buffers = _SCRATCH.buffers = {}
+    size = 1
+    for n in shape:
+        size *= n
+    key = (name, like.dtype, -1 if like.__class__ is HostArray else like.device.id)
+    buf = buffers.get(key)
+    if buf is None or buf.size < size:
+        buf = buffers[key] = array_module(like).empty(max(size, 1), dtype=like.dtype)
+    return buf[:size].reshape(shape)
 
 
 def is_read_only(array: Any) -> bool:

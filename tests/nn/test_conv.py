@@ -332,3 +332,21 @@ def test_float32_stays_float32_and_matches_float64():
     assert out32.dtype == mg.float32
     np.testing.assert_allclose(host(out32), host(F.conv2d(mg.tensor(x), mg.tensor(w), padding=1)), rtol=1e-4,
                                atol=1e-4)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, padding", [((1, 1, 1, 1), (1, 1, 1, 1), 0), ((2, 3, 6, 5), (4, 3, 3, 3), 1),
+                                                       ((1, 1, 4, 4), (1, 1, 4, 4), 0)])
+def test_results_do_not_share_the_work_buffers(x_shape, w_shape, padding):
+    """The stride-1 path reuses work buffers between calls; its outputs and gradients are fresh
+    arrays that a later call leaves alone."""
+    rng = np.random.default_rng(0)
+    w = leaf(rng.standard_normal(w_shape))
+    first_x = leaf(rng.standard_normal(x_shape))
+    first = F.conv2d(first_x, w, padding=padding)
+    first.backward(mg.ones_like(first))
+    kept = [host(first).copy(), host(first_x.grad).copy(), host(w.grad).copy()]
+    second_x = leaf(rng.standard_normal(x_shape))
+    second = F.conv2d(second_x, w, padding=padding)
+    second.backward(mg.ones_like(second) * 3.0)
+    for before, now in zip(kept, [host(first), host(first_x.grad)]):
+        np.testing.assert_array_equal(before, now)

@@ -33,7 +33,7 @@ from typing import Any
 
 from ...autograd.function import Function
 from ...autograd.grad_mode import GradMode
-from ...devices import array_module
+from ...devices import array_module, scratch
 from ...errors import ShapeError
 from ...ops.matmul import matmul
 from ...ops.reduction import sum as _sum
@@ -407,18 +407,21 @@ def conv2d_columns_backward(ga: Any, a: Any, wa: Any, win: _Windows, groups: int
 def _row_columns(a: Any, win: _Windows) -> tuple:
     """The stride-1 columns of ``a`` (N, C, H, W) in the row layout: (N, C·kh·kw, H_out·W_p), and
     the padded sizes (H_p, W_p).  The image is padded with one more zero row at the bottom, where
-    the last offsets' runs end."""
+    the last offsets' runs end.  (Both arrays are reused work buffers: see ``scratch``.)"""
     xp = array_module(a)
     n, c, h, w = a.shape
     (kh, kw), (dh, dw), (ph, pw) = win.kernel, win.dilation, win.padding
     hp, wp = h + 2 * ph, w + 2 * pw
     ho = hp - dh * (kh - 1)
-    buf = xp.zeros((n, c, hp + 1, wp), dtype=a.dtype)
+    buf = scratch("conv2d padded input", (n, c, hp + 1, wp), a)
+    buf.fill(0)
     buf[:, :, ph:ph + h, pw:pw + w] = a
     item = buf.itemsize
     runs = xp.lib.stride_tricks.as_strided(buf, (n, c, kh, kw, ho * wp),
                                            (buf.strides[0], buf.strides[1], dh * wp * item, dw * item, item))
-    return xp.ascontiguousarray(runs).reshape(n, c * kh * kw, ho * wp), (hp, wp)
+    cols = scratch("conv2d columns", (n, c, kh, kw, ho * wp), a)
+    xp.copyto(cols, runs)
+    return cols.reshape(n, c * kh * kw, ho * wp), (hp, wp)
 
 
 def conv2d_rows_forward(a: Any, wa: Any, win: _Windows, groups: int) -> Any:
@@ -429,8 +432,9 @@ def conv2d_rows_forward(a: Any, wa: Any, win: _Windows, groups: int) -> Any:
     cols, (hp, wp) = _row_columns(a, win)
     ho, wo = win.output_size(a.shape[2], a.shape[3])
     kernel = wa.reshape(groups, o // groups, wa[0].size)
-    out = kernel @ cols.reshape(n, groups, wa[0].size, ho * wp)                 # (N, g, O/g, H_out·W_p)
-    return xp.ascontiguousarray(out.reshape(n, o, ho, wp)[:, :, :, :wo])
+    wide = xp.matmul(kernel, cols.reshape(n, groups, wa[0].size, ho * wp),
+                     out=scratch("conv2d product", (n, groups, o // groups, ho * wp), a))
+    return wide.reshape(n, o, ho, wp)[:, :, :, :wo].copy()  # (a copy: ``wide`` is a reused buffer)
 
 
 def conv2d_rows_backward(ga: Any, a: Any, wa: Any, win: _Windows, groups: int, need_x: bool,
@@ -442,26 +446,29 @@ def conv2d_rows_backward(ga: Any, a: Any, wa: Any, win: _Windows, groups: int, n
     o, ho, wo = ga.shape[1], ga.shape[2], ga.shape[3]
     (kh, kw), (dh, dw), (ph, pw) = win.kernel, win.dilation, win.padding
     hp, wp = h + 2 * ph, w + 2 * pw
-    per_group = wa[0].size
-    wide = xp.zeros((n, o, ho, wp), dtype=ga.dtype)
+    per_group, rows = wa[0].size, ho * wp
+    wide = scratch("conv2d wide gradient", (n, o, ho, wp), ga)
+    wide[:, :, :, wo:] = 0
     wide[:, :, :, :wo] = ga
-    grad = wide.reshape(n, groups, o // groups, ho * wp)
+    grad = wide.reshape(n, groups, o // groups, rows)
     gx = gw = None
     if need_w:
-        cols = _row_columns(a, win)[0].reshape(n, groups, per_group, ho * wp)
-        grad_t = xp.ascontiguousarray(grad.transpose(0, 1, 3, 2))              # (N, g, H_out·W_p, O/g)
-        gw = xp.ascontiguousarray((cols @ grad_t).sum(0).transpose(0, 2, 1)).reshape(wa.shape)
+        cols = _row_columns(a, win)[0].reshape(n, groups, per_group, rows)
+        grad_t = scratch("conv2d gradient transposed", (n, groups, rows, o // groups), ga)
+        xp.copyto(grad_t, grad.transpose(0, 1, 3, 2))
+        per_sample = xp.matmul(cols, grad_t, out=scratch("conv2d product", (n, groups, per_group, o // groups), ga))
+        gw = xp.ascontiguousarray(per_sample.sum(0).transpose(0, 2, 1)).reshape(wa.shape)
     if need_x:
         kernel_t = wa.reshape(groups, o // groups, per_group).transpose(0, 2, 1)
-        dcols = (kernel_t @ grad).reshape(n, c, kh, kw, ho * wp)
-        canvas = xp.zeros((n, c, (hp + 1) * wp), dtype=ga.dtype)
+        dcols = xp.matmul(kernel_t, grad, out=scratch("conv2d columns", (n, groups, per_group, rows), ga))
+        dcols = dcols.reshape(n, c, kh, kw, rows)
+        canvas = scratch("conv2d canvas", (n, c, (hp + 1) * wp), ga)
+        canvas.fill(0)
         for i in range(kh):
             for j in range(kw):
                 start = i * dh * wp + j * dw
-                canvas[:, :, start:start + ho * wp] += dcols[:, :, i, j]
-        canvas = canvas.reshape(n, c, hp + 1, wp)
-        gx = canvas[:, :, ph:ph + h, pw:pw + w]
-        gx = xp.ascontiguousarray(gx)
+                canvas[:, :, start:start + rows] += dcols[:, :, i, j]
+        gx = canvas.reshape(n, c, hp + 1, wp)[:, :, ph:ph + h, pw:pw + w].copy()
     return gx, gw
 
 

@@ -287,8 +287,8 @@ class MaxPool2dFunction(Function):
             def write(k: int, dest: Any, accumulate: bool) -> None:  # dest (+)= dy where offset k was taken
                 if accumulate:
                     dest += xp.where(o == k, ga, 0)
-                else:
-                    xp.multiply(o == k, ga, out=dest)
+                else:  # (not a product with the mask: an inf or NaN gradient times 0 would leak NaN)
+                    dest[...] = xp.where(o == k, ga, 0)
             dx = _scatter_windows(write, ga.shape, g, ga.dtype, xp)
             return make_tensor(dx, False, None), None, None, None
         index = constant(_flat_indices(o, g, xp))
