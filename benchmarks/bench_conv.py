@@ -193,18 +193,15 @@ def tape_memory(batch: int = 256) -> None:
     stack, nodes = [loss.grad_fn], 0
     while stack:
         node = stack.pop()
-        if node is None or id(node) in seen or not hasattr(node, "next_functions"):
+        if node is None or id(node) in seen:
             continue
         seen.add(id(node))
         nodes += 1
-        for value in getattr(node, "saved_tensors", ()) or ():
+        # every array the node keeps: saved tensors, a saved output, and attributes (ReLU's mask)
+        kept = list(getattr(node, "saved_tensors", ()) or ()) + [node.out_data] + list(vars(node).values())
+        for value in kept:
             data = getattr(value, "_data", value)
-            if hasattr(data, "nbytes") and id(data) not in seen:
-                seen.add(id(data))
-                held += data.nbytes
-        for attr in ("out_data",):
-            data = getattr(node, attr, None)
-            if data is not None and id(data) not in seen:
+            if hasattr(data, "nbytes") and hasattr(data, "shape") and id(data) not in seen:
                 seen.add(id(data))
                 held += data.nbytes
         stack.extend(n for n in node.next_functions if n is not None and not hasattr(n, "_data"))
@@ -213,7 +210,7 @@ def tape_memory(batch: int = 256) -> None:
     with mg.no_grad():
         for layer in model:
             h = layer(h)
-            activations += h.numel() * h.element_size()
+            activations += h._data.nbytes
     cols = 4 * batch * (K * K * 24 * 24 + C1 * K * K * 8 * 8)
     print(f"batch {batch}: the tape holds {held / 2 ** 20:.2f} MiB in {nodes} nodes; the layers' outputs sum to "
           f"{activations / 2 ** 20:.2f} MiB (input {x.nbytes / 2 ** 20:.2f} MiB); keeping the im2col columns "

@@ -10,8 +10,12 @@ Each round times a block of steps per contender (after a few untimed ones, then 
 synchronize), rotating the order; medians of ms per step.  With ``--train`` it also times one
 epoch of ``mg.train.fit`` over a GPU-resident DataLoader against the floor's own epoch loop
 (MNIST's 50,000 training images where MINIGRAD_DATA has them, else random data of that shape).
+With ``--cnn`` it times an MNIST epoch of the CNN of docs/results.md (``minigrad train --model
+cnn``: conv 1→32 5x5, ReLU, max-pool 2, conv 32→64 5x5, ReLU, max-pool 2, linear 1024→256,
+ReLU, dropout 0.5, linear 256→10; Adam) in minigrad against the same net in PyTorch eager
+(cuDNN convolutions), batch 128 and 512.
 
-Run:  python benchmarks/bench_gpu.py [--rounds 15] [--repeat 20] [--train] [--xp numpy]
+Run:  python benchmarks/bench_gpu.py [--rounds 15] [--repeat 20] [--train] [--cnn] [--xp numpy]
 (``--xp numpy`` runs the same comparison on the CPU with the floor in NumPy: a quick check of
 the floor's arithmetic where no GPU exists, not a GPU figure.)
 """
@@ -241,11 +245,59 @@ def train_epochs(xp: Any, device: str, sync: Callable[[], None], batch: int, rou
     print(f"  time ratio minigrad fit / floor = {med['minigrad fit'] / med['floor']:.2f}")
 
 
+CNN_RECIPE = dict(dataset="mnist", model="cnn", channels="32,64", conv_padding="valid", hidden="256", dropout=0.5)
+
+
+def cnn_epochs(device: str, sync: Callable[[], None], torch: Any, batch: int, rounds: int, n: int) -> None:
+    """Epoch time of the recipe's CNN (training only: forward, backward, Adam step per batch),
+    minigrad against PyTorch, from the same weights and on the same shuffled device-resident data."""
+    from minigrad.train import recipe as R
+
+    x, y, source = load_train(n)
+    model = R.build_model(R.resolve(CNN_RECIPE)).to(device)
+    opt = mg.optim.Adam(model.parameters(), lr=1e-3)
+    loader = mg.data.DataLoader(mg.data.TensorDataset(x, y), batch_size=batch, shuffle=True, drop_last=True,
+                                seed=0, device=device)
+    epochs = {"minigrad": lambda: mg.train.fit(model, F.cross_entropy, opt, loader, epochs=1, quiet=True)}
+    if torch is not None:
+        tn = torch.nn
+        tmodel = tn.Sequential(tn.Unflatten(1, (1, 28, 28)), tn.Conv2d(1, 32, 5), tn.ReLU(), tn.MaxPool2d(2),
+                               tn.Conv2d(32, 64, 5), tn.ReLU(), tn.MaxPool2d(2), tn.Flatten(),
+                               tn.Linear(1024, 256), tn.ReLU(), tn.Dropout(0.5), tn.Linear(256, 10)).to(device)
+        with torch.no_grad():
+            for p, q in zip(tmodel.parameters(), model.parameters()):
+                p.copy_(torch.from_numpy(np.asarray(q.detach().cpu().numpy())))
+        topt = torch.optim.Adam(tmodel.parameters(), lr=1e-3)
+        tx, ty = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
+        generator = torch.Generator(device=device).manual_seed(0)
+
+        def torch_epoch() -> None:
+            order = torch.randperm(len(tx), device=device, generator=generator)
+            for i in range(0, len(tx) - batch + 1, batch):
+                idx = order[i:i + batch]
+                topt.zero_grad(set_to_none=True)
+                torch.nn.functional.cross_entropy(tmodel(tx[idx]), ty[idx]).backward()
+                topt.step()
+            if device == "cuda":
+                torch.cuda.synchronize()
+
+        epochs["torch"] = torch_epoch
+    med = timed(epochs, sync, rounds, 1, warm=1)
+    print(f"\nCNN of docs/results.md, {source}, {n:,} images per epoch, batch {batch}, Adam: medians of {rounds} epochs"
+          + (" (convolutions: im2col + cuBLAS through CuPy; PyTorch: cuDNN)" if device == "cuda" else ""))
+    for name, t in med.items():
+        print(f"  {name:9s} {t:8.2f} s/epoch  {n / t:10,.0f} samples/s")
+    if "torch" in med:
+        print(f"  time ratio minigrad / torch = {med['minigrad'] / med['torch']:.2f}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=15)
     p.add_argument("--repeat", type=int, default=20)
     p.add_argument("--train", action="store_true", help="also time one epoch of fit() on the device")
+    p.add_argument("--cnn", action="store_true", help="also time MNIST epochs of the recipe's CNN, batch 128 and 512")
+    p.add_argument("--cnn-images", type=int, default=50000, help="training images per CNN epoch (default 50,000)")
     p.add_argument("--xp", choices=("cupy", "numpy"), default="cupy")
     args = p.parse_args()
     if args.xp == "cupy":
@@ -292,6 +344,9 @@ def main() -> None:
     if args.train:
         for batch in (64, 256):
             train_epochs(xp, device, sync, batch, max(3, args.rounds // 3))
+    if args.cnn:
+        for batch in (128, 512):
+            cnn_epochs(device, sync, torch, batch, 3, args.cnn_images)
 
 
 if __name__ == "__main__":

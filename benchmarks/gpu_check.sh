@@ -4,6 +4,7 @@
 #   bench   benchmarks/bench_gpu.py --train (minigrad vs a CuPy floor vs PyTorch CUDA)
 #   command minigrad train on CUDA: digits (the default job) and 2 MNIST epochs
 #   recipe  the >= 98.5% MNIST recipe of docs/results.md on CUDA, timed (needs MNIST)
+#   cnn     bench_gpu.py --cnn (MNIST epochs of the CNN vs PyTorch/cuDNN) and the CNN recipe on CUDA, timed
 # STEPS picks them (default "tests bench command"); the later steps run only if the tests pass.
 # Everything goes under ${OUT:-gpu-check}/, written as it goes, so a run cut short still reports.
 #   usage:  MINIGRAD_DATA=<dir with mnist/> [STEPS="tests bench recipe"] bash benchmarks/gpu_check.sh
@@ -46,4 +47,13 @@ if [[ "$STEPS" == *" recipe "* ]]; then
       --dropout 0.25 --optimizer adam --lr 1e-3 --batch-size 128 --epochs 30 --augment --lr-schedule cosine \
       --device cuda --plot "$OUT/recipe-curves.png"; } > "$OUT/recipe-cuda.txt" 2>&1
   echo "recipe exit $?"; tail -n 6 "$OUT/recipe-cuda.txt"
+fi
+if [[ "$STEPS" == *" cnn "* ]]; then
+  timeout "${CNN_BENCH_S:-240}" python3 benchmarks/bench_gpu.py --rounds 1 --repeat 1 --cnn > "$OUT/bench-cnn.txt" 2>&1
+  echo "cnn bench exit $?"; grep -A4 "CNN of" "$OUT/bench-cnn.txt"
+  { time timeout "${CNN_RECIPE_S:-600}" python3 -m minigrad train --dataset mnist --model cnn --channels 32,64 \
+      --conv-padding valid --hidden 256 --dropout 0.5 --optimizer adam --lr 1e-3 --lr-schedule cosine \
+      --batch-size 128 --epochs 15 --augment --device cuda --save "$OUT/cnn.safetensors" --plot none; } \
+      > "$OUT/cnn-recipe-cuda.txt" 2>&1
+  echo "cnn recipe exit $?"; tail -n 4 "$OUT/cnn-recipe-cuda.txt"
 fi

@@ -120,3 +120,34 @@ def test_step_anatomy_loop_runs_one_contender_and_reports_its_steps(monkeypatch,
     step_anatomy.main()
     out = capsys.readouterr().out
     assert out.startswith("minigrad: ") and int(out.split()[1]) > 0 and "us/step" in out
+
+
+@pytest.mark.parametrize("batch", [1, 5])
+def test_conv_floor_and_minigrad_agree(batch):
+    """bench_conv's NumPy LeNet and minigrad's give the same loss and gradients (and PyTorch's
+    where installed)."""
+    bench_conv = pytest.importorskip("bench_conv")
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    bench_conv.check_agreement(batch, torch)  # raises AssertionError on a disagreement
+
+
+def test_conv_tape_memory_report_runs(capsys):
+    bench_conv = pytest.importorskip("bench_conv")
+    bench_conv.tape_memory(batch=4)
+    out = capsys.readouterr().out
+    assert "the tape holds" in out and "MiB" in out
+
+
+def test_gpu_benchmark_cnn_epoch_runs_on_the_cpu(capsys):
+    """bench_gpu --cnn builds the recipe's CNN and PyTorch's twin from the same weights and times
+    their epochs (here on the CPU, a few images)."""
+    bench_gpu = pytest.importorskip("bench_gpu")
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    bench_gpu.cnn_epochs("cpu", lambda: None, torch, 8, 1, 32)
+    assert "s/epoch" in capsys.readouterr().out
