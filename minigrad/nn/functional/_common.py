@@ -81,3 +81,18 @@ def same_device(a: Tensor, b: Tensor) -> bool:
     if da.__class__ is not db.__class__:
         return False
     return da.__class__ is HostArray or a.device == b.device
+
+
+def dtype_device_mismatch(op: str, input: Tensor, weight: Tensor, bias: Any) -> Exception | None:
+    """The one-line complaint when a layer's input, weight and bias (or None) differ in dtype or
+    device; None when they agree."""
+    dtypes = {input.dtype, weight.dtype} | ({bias.dtype} if bias is not None else set())
+    if len(dtypes) > 1:
+        return TypeError(f"{op}: dtypes differ: input {input.dtype}, weight {weight.dtype}"
+                         + (f", bias {bias.dtype}" if bias is not None else "")
+                         + "; convert the input (x.to(weight.dtype)) or the layer (.to(dtype))")
+    devices = {input.device, weight.device} | ({bias.device} if bias is not None else set())
+    if len(devices) > 1:
+        return RuntimeError(f"{op}: input is on {input.device} but weight is on {weight.device}"
+                            + (f" and bias on {bias.device}" if bias is not None else ""))
+    return None

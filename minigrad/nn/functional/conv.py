@@ -39,6 +39,7 @@ from ...ops.matmul import matmul
 from ...ops.reduction import sum as _sum
 from ...ops.shape import reshape, squeeze, transpose, unsqueeze
 from ...tensor import Tensor, make_tensor
+from ._common import dtype_device_mismatch
 from .padding import pad as _pad
 
 
@@ -226,9 +227,8 @@ def _same_padding(kernel: tuple, dilation: tuple) -> tuple:
     return (total[0] // 2, total[0] - total[0] // 2, total[1] // 2, total[1] - total[1] // 2)
 
 
-def _check_conv(op: str, input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any,
-                groups: Any, transposed: bool = False) -> _ConvArgs:
-    """Every check of a conv2d / conv_transpose2d call, each failing in one line."""
+def _check_operands(op: str, input: Any, weight: Any, bias: Any, transposed: bool) -> None:
+    """Tensors of one floating dtype and device, a 3-D or 4-D input and a 4-D weight."""
     _float_tensor(input, "input", op)
     _float_tensor(weight, "weight", op)
     if bias is not None:
@@ -238,20 +238,18 @@ def _check_conv(op: str, input: Any, weight: Any, bias: Any, stride: Any, paddin
     if weight.ndim != 4:
         layout = "in_channels, out_channels/groups" if transposed else "out_channels, in_channels/groups"
         raise ShapeError(f"{op}: expected a 4-D weight ({layout}, kh, kw), got shape {tuple(weight.shape)}")
-    dtypes = {input.dtype, weight.dtype} | ({bias.dtype} if bias is not None else set())
-    if len(dtypes) > 1:
-        raise TypeError(f"{op}: dtypes differ: input {input.dtype}, weight {weight.dtype}"
-                        + (f", bias {bias.dtype}" if bias is not None else "")
-                        + "; convert the input (x.to(weight.dtype)) or the layer (.to(dtype))")
-    devices = {input.device, weight.device} | ({bias.device} if bias is not None else set())
-    if len(devices) > 1:
-        raise RuntimeError(f"{op}: input is on {input.device} but weight is on {weight.device}"
-                           + (f" and bias on {bias.device}" if bias is not None else ""))
+    mismatch = dtype_device_mismatch(op, input, weight, bias)
+    if mismatch is not None:
+        raise mismatch
+
+
+def _check_channels(op: str, input: Tensor, weight: Tensor, bias: Any, groups: Any, transposed: bool) -> None:
+    """groups a positive int dividing the channels; the input's channels and the bias fit the weight."""
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
     in_channels = input.shape[-3]
     if transposed:
-        out_channels, per_group = weight.shape[1] * groups, weight.shape[0]
+        out_channels = weight.shape[1] * groups
         if weight.shape[0] % groups:
             raise ValueError(f"{op}: groups={groups} must divide in_channels={weight.shape[0]} (weight of shape "
                              f"{tuple(weight.shape)})")
@@ -269,27 +267,39 @@ def _check_conv(op: str, input: Any, weight: Any, bias: Any, stride: Any, paddin
                              f"{tuple(input.shape)})")
     if bias is not None and tuple(bias.shape) != (out_channels,):
         raise ShapeError(f"{op}: bias must have shape ({out_channels},), got {tuple(bias.shape)}")
+
+
+def _resolve_padding(op: str, padding: Any, kernel: tuple, stride: tuple, dilation: tuple, transposed: bool,
+                     stride_arg: Any) -> tuple:
+    """(padding pair, explicit (left, right, top, bottom) pad or None): "valid" is 0; "same" is
+    d·(k − 1) in all, split evenly, the odd row/column at the end as an explicit pad."""
+    if not isinstance(padding, str):
+        return _pair(padding, "padding", op), None
+    if transposed or padding not in ("same", "valid"):
+        allowed = "an int or a pair" if transposed else "'same', 'valid', an int or a pair"
+        raise ValueError(f"{op}: padding must be {allowed}, got {padding!r}")
+    if padding == "valid":
+        return (0, 0), None
+    if stride != (1, 1):
+        raise ValueError(f"{op}: padding='same' needs stride 1, got stride={stride_arg!r}")
+    top, bottom, left, right = _same_padding(kernel, dilation)
+    if (top, left) == (bottom, right):
+        return (top, left), None
+    return (0, 0), (left, right, top, bottom)  # an even kernel
+
+
+def _check_conv(op: str, input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any,
+                groups: Any, transposed: bool = False) -> _ConvArgs:
+    """Every check of a conv2d / conv_transpose2d call, each failing in one line."""
+    _check_operands(op, input, weight, bias, transposed)
+    _check_channels(op, input, weight, bias, groups, transposed)
     kernel = tuple(weight.shape[-2:])
-    explicit = None
-    if isinstance(padding, str):
-        if transposed or padding not in ("same", "valid"):
-            allowed = "an int or a pair" if transposed else "'same', 'valid', an int or a pair"
-            raise ValueError(f"{op}: padding must be {allowed}, got {padding!r}")
-        if padding == "same" and _pair(stride, "stride", op, 1) != (1, 1):
-            raise ValueError(f"{op}: padding='same' needs stride 1, got stride={stride!r}")
-        dil = _pair(dilation, "dilation", op, 1)
-        if padding == "valid":
-            padding = 0
-        else:
-            top, bottom, left, right = _same_padding(kernel, dil)
-            if (top, left) == (bottom, right):
-                padding = (top, left)
-            else:  # an even kernel: one more row/column at the end, as an explicit pad
-                explicit, padding = (left, right, top, bottom), 0
-    win = _Windows(kernel, _pair(dilation, "dilation", op, 1), _pair(padding, "padding", op),
-                   _pair(stride, "stride", op, 1))
     if kernel[0] < 1 or kernel[1] < 1:
         raise ShapeError(f"{op}: the weight's kernel must be at least 1x1, got weight of shape {tuple(weight.shape)}")
+    pairs = _pair(stride, "stride", op, 1), _pair(dilation, "dilation", op, 1)
+    padding, explicit = _resolve_padding(op, padding, kernel, *pairs, transposed, stride)
+    stride, dilation = pairs
+    win = _Windows(kernel, dilation, padding, stride)
     if not transposed:
         h, w = input.shape[-2:]
         if explicit is not None:

@@ -18,6 +18,7 @@ from ...ops.matmul import matmul
 from ...ops.reduction import sum as _sum
 from ...ops.shape import reshape, transpose
 from ...tensor import Tensor, make_tensor
+from ._common import dtype_device_mismatch
 
 
 def linear_reference(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -112,13 +113,4 @@ def _linear_error(input: Any, weight: Any, bias: Any) -> Exception | None:
                           f"(expected input shape (*, {ws[1] if len(ws) == 2 else '?'}) and a 2-D weight)")
     if bias is not None and tuple(bias.shape) != ws[:1]:
         return ShapeError(f"linear: bias must have shape ({ws[0]},), got {tuple(bias.shape)}")
-    dtypes = [input.dtype, weight.dtype] + ([bias.dtype] if bias is not None else [])
-    if len(set(dtypes)) > 1:
-        return TypeError(f"linear: dtypes differ: input {input.dtype}, weight {weight.dtype}"
-                         + (f", bias {bias.dtype}" if bias is not None else "")
-                         + "; convert the input (x.to(weight.dtype)) or the layer (.to(dtype))")
-    devices = {input.device, weight.device} | ({bias.device} if bias is not None else set())
-    if len(devices) > 1:
-        return RuntimeError(f"linear: input is on {input.device} but weight is on {weight.device}"
-                            + (f" and bias on {bias.device}" if bias is not None else ""))
-    return None
+    return dtype_device_mismatch("linear", input, weight, bias)
