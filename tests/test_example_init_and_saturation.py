@@ -31,12 +31,10 @@ def _number(text: str) -> float:
     return math.nan if text == "-" else float(text)
 
 
-def ratio_rows(out: str) -> dict:
-    """(activation, scheme) -> {column: value} from the first-/last-layer ratio table."""
-    header = "act   scheme      dz ratio"
+def table_rows(out: str, header: str, names: tuple) -> dict:
+    """(activation, scheme) -> {column: value} from the printed table whose header starts with ``header``."""
     lines = out.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(header)) + 1
-    names = ("dz", "dz_sd", "linear", "layerwise", "dw", "dw_sd", "dw1", "std10", "sat10")
     rows = {}
     for line in lines[start:]:
         fields = line.split()
@@ -46,18 +44,15 @@ def ratio_rows(out: str) -> dict:
     return rows
 
 
+def ratio_rows(out: str) -> dict:
+    """The first-/last-layer ratio table."""
+    return table_rows(out, "act   scheme      dz ratio",
+                      ("dz", "dz_sd", "linear", "layerwise", "dw", "dw_sd", "dw1", "std10", "sat10"))
+
+
 def symmetry_rows(out: str) -> dict:
-    """(activation, scheme) -> {column: value} from the symmetry table."""
-    lines = out.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("act   scheme    steps")) + 1
-    names = ("steps", "loss_before", "loss_after", "moved", "row_spread")
-    rows = {}
-    for line in lines[start:]:
-        fields = line.split()
-        if len(fields) != 2 + len(names):
-            break
-        rows[fields[0], fields[1]] = dict(zip(names, map(float, fields[2:])))
-    return rows
+    """The symmetry table."""
+    return table_rows(out, "act   scheme    steps", ("steps", "loss_before", "loss_after", "moved", "row_spread"))
 
 
 @pytest.fixture(scope="module")
