@@ -428,7 +428,7 @@ def cost_experiment(store: RunStore, s: Scale, seeds: list) -> list:
                  RunSpec(s.hidden_large, "cross_entropy", 0.5), "96.82% (ch. 3, test, best epoch)")]
     rows = []
     for label, spec, published in settings:
-        spec = _scaled(spec, s)
+        spec = scaled_spec(spec, s)
         runs = [store.get(spec, seed) for seed in seeds]
         rows.append(Row("cost", label, f"best test accuracy ({spec.epochs} epochs)", published,
                         [best(r.test_accuracy)[0] for r in runs], seconds=seconds_of(runs)))
@@ -436,13 +436,13 @@ def cost_experiment(store: RunStore, s: Scale, seeds: list) -> list:
     return rows
 
 
-def _scaled(spec: RunSpec, s: Scale, **changes: object) -> RunSpec:
+def scaled_spec(spec: RunSpec, s: Scale, **changes: object) -> RunSpec:
     """``spec`` on the data of scale ``s`` (its epochs: the scale's standard count unless changed)."""
     return RunSpec(**(asdict(spec) | {"data_tag": s.data_tag, "epochs": s.epochs} | changes))
 
 
 def overfitting_specs(s: Scale) -> list:
-    return [(lmbda, _scaled(RunSpec(s.hidden_small, "cross_entropy", 0.5, lmbda=lmbda), s, epochs=s.overfit_epochs,
+    return [(lmbda, scaled_spec(RunSpec(s.hidden_small, "cross_entropy", 0.5, lmbda=lmbda), s, epochs=s.overfit_epochs,
                             train_size=s.overfit_size, track_costs=True)) for lmbda in (0.0, 0.1)]
 
 
@@ -473,14 +473,14 @@ def regularized_full_experiment(store: RunStore, s: Scale, seeds: list) -> list:
     rows = []
     for lmbda, published in ((0.0, "95.33% (fig. data, test, best epoch)"),
                              (5.0, "96.49% (fig. data, test, best epoch)")):
-        spec = _scaled(RunSpec(s.hidden_small, "cross_entropy", 0.5, lmbda=lmbda), s)
+        spec = scaled_spec(RunSpec(s.hidden_small, "cross_entropy", 0.5, lmbda=lmbda), s)
         runs = [store.get(spec, seed) for seed in seeds]
         rows.append(Row("regularized_full", f"784-{s.hidden_small}-10 CE η=0.5 λ={lmbda:g} (large init)",
                         f"best test accuracy ({spec.epochs} epochs)", published,
                         [best(r.test_accuracy)[0] for r in runs], seconds=seconds_of(runs)))
         rows.append(Row("regularized_full", f"784-{s.hidden_small}-10 CE η=0.5 λ={lmbda:g} (large init)",
                         "final Σw² (weights)", "", [r.final_sum_sq_weights for r in runs], ""))
-    spec = _scaled(RunSpec(s.hidden_large, "cross_entropy", 0.1, lmbda=5.0, init="default"), s, epochs=s.epochs_long)
+    spec = scaled_spec(RunSpec(s.hidden_large, "cross_entropy", 0.1, lmbda=5.0, init="default"), s, epochs=s.epochs_long)
     runs = [store.get(spec, seeds[0])]
     label = f"784-{s.hidden_large}-10 CE η=0.1 λ=5 (default init, {spec.epochs} epochs)"
     rows.append(Row("regularized_full", label, "best validation accuracy (1 seed: long run)", "98.04% (ch. 3)",
@@ -491,7 +491,7 @@ def regularized_full_experiment(store: RunStore, s: Scale, seeds: list) -> list:
 
 
 def init_specs(s: Scale) -> list:
-    return [(init, _scaled(RunSpec(s.hidden_small, "cross_entropy", 0.1, lmbda=5.0, init=init), s))
+    return [(init, scaled_spec(RunSpec(s.hidden_small, "cross_entropy", 0.1, lmbda=5.0, init=init), s))
             for init in ("large", "default")]
 
 
@@ -509,7 +509,7 @@ def init_experiment(store: RunStore, s: Scale, seeds: list) -> list:
 
 
 def schedule_experiment(store: RunStore, s: Scale, seeds: list) -> list:
-    spec = _scaled(RunSpec(s.hidden_large, "cross_entropy", 0.5, lmbda=5.0, init="default", halving=True,
+    spec = scaled_spec(RunSpec(s.hidden_large, "cross_entropy", 0.5, lmbda=5.0, init="default", halving=True,
                            halving_patience=s.schedule_patience, halving_floor=s.schedule_floor),
                    s, epochs=s.schedule_max_epochs)
     run = store.get(spec, seeds[0])

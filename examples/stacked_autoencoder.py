@@ -25,12 +25,13 @@ budget.  Training uses the first 50,000 MNIST training images (split 'train'; UF
 60,000, which costs a fifth more time); accuracies are on the 10,000 test images.
 
 Run from the repository root (MNIST in $MINIGRAD_DATA/mnist, or pass --data-dir):
-    python examples/stacked_autoencoder.py                  # about half an hour on a free core (float32)
+    python examples/stacked_autoencoder.py                  # about 2.5 hours on one core (float32)
     python examples/stacked_autoencoder.py --quick          # 1,000 images, small layers, a few seconds
-    python examples/stacked_autoencoder.py --save runs/sae  # also keep the numbers and W1 (JSON + .npy)
+    python examples/stacked_autoencoder.py --save runs/sae  # also keep the numbers and encoders (JSON + .npz)
     python examples/stacked_autoencoder.py --load runs/sae  # reprint the table and redraw from those files
     python examples/stacked_autoencoder.py --part pretrained --save runs/a   # the two halves in parallel,
     python examples/stacked_autoencoder.py --part random --save runs/b       # then --load runs/a runs/b
+    python examples/stacked_autoencoder.py --part pretrained --resume runs/a --save runs/a2  # after an interruption
 """
 from __future__ import annotations
 
@@ -189,21 +190,26 @@ def run_experiment(x: mg.Tensor, y: np.ndarray, x_test: mg.Tensor, y_test: np.nd
             return {"train_accuracy": accuracy(model(x), y), "test_accuracy": accuracy(model(x_test), y_test)}
 
     if part in ("all", "pretrained"):
-        # 1-2: greedy layer-wise pretraining
-        ae1, r1 = train_sparse_autoencoder(x, n1, settings, seed, config.autoencoder_iterations)
-        record.encoders.update(w1=ae1.w1.detach().numpy(), b1=ae1.b1.detach().numpy())
-        record.add(Stage(f"autoencoder 1 ({x.shape[1]}-{n1})", r1.initial.total, r1.trained.total, r1.iterations,
-                         r1.evaluations, r1.stop_reason, r1.seconds, mean_rho_hat=r1.trained.mean_rho_hat))
-        with mg.no_grad():
-            h1 = ae1.encode(x)
-        ae2, r2 = train_sparse_autoencoder(h1, n2, settings, seed + 1, config.autoencoder_iterations)
-        record.encoders.update(w2=ae2.w1.detach().numpy(), b2=ae2.b1.detach().numpy())
-        record.add(Stage(f"autoencoder 2 ({n1}-{n2})", r2.initial.total, r2.trained.total, r2.iterations,
-                         r2.evaluations, r2.stop_reason, r2.seconds, mean_rho_hat=r2.trained.mean_rho_hat))
+        if set(record.encoders) >= {"w1", "b1", "w2", "b2"}:  # resumed: pretraining already done
+            w1, b1, w2, b2 = (mg.tensor(record.encoders[k], dtype=x.dtype) for k in ("w1", "b1", "w2", "b2"))
+        else:
+            # 1-2: greedy layer-wise pretraining
+            ae1, r1 = train_sparse_autoencoder(x, n1, settings, seed, config.autoencoder_iterations)
+            record.encoders.update(w1=ae1.w1.detach().numpy(), b1=ae1.b1.detach().numpy())
+            record.add(Stage(f"autoencoder 1 ({x.shape[1]}-{n1})", r1.initial.total, r1.trained.total,
+                             r1.iterations, r1.evaluations, r1.stop_reason, r1.seconds,
+                             mean_rho_hat=r1.trained.mean_rho_hat))
+            with mg.no_grad():
+                h1 = ae1.encode(x)
+            ae2, r2 = train_sparse_autoencoder(h1, n2, settings, seed + 1, config.autoencoder_iterations)
+            record.encoders.update(w2=ae2.w1.detach().numpy(), b2=ae2.b1.detach().numpy())
+            record.add(Stage(f"autoencoder 2 ({n1}-{n2})", r2.initial.total, r2.trained.total, r2.iterations,
+                             r2.evaluations, r2.stop_reason, r2.seconds, mean_rho_hat=r2.trained.mean_rho_hat))
+            w1, b1, w2, b2 = ae1.w1, ae1.b1, ae2.w1, ae2.b1
 
         # 3: softmax on the second layer's features (the encoders stay fixed)
         theta = mg.tensor(0.005 * np.random.default_rng([seed, 2]).standard_normal((10, n2)), dtype=x.dtype)
-        stack = StackedClassifier(ae1.w1, ae1.b1, ae2.w1, ae2.b1, theta)
+        stack = StackedClassifier(w1, b1, w2, b2, theta)
         with mg.no_grad():
             h2 = stack.features(x)  # fixed while θ is trained: computed once
         before, after, run = minimize_and_measure(
@@ -311,6 +317,8 @@ def main(argv: list | None = None) -> int:
                         "pretrained encoders (.npz) into, rewritten as each stage ends")
     parser.add_argument("--load", type=Path, nargs="+", default=None, help="reprint and redraw from --save "
                         "folders (one or more, e.g. a 'pretrained' and a 'random' run) instead of training")
+    parser.add_argument("--resume", type=Path, default=None, help="a --save folder whose run stopped after "
+                        "pretraining: reuse its encoders and go on from the softmax stage")
     args = parser.parse_args(argv)
 
     if args.load is not None:
@@ -339,6 +347,20 @@ def main(argv: list | None = None) -> int:
               f"{args.dtype}, seed {args.seed}; L-BFGS iterations: autoencoders {config.autoencoder_iterations}, "
               f"softmax {config.softmax_iterations}, fine-tuning {config.finetune_iterations}")
     record = Record(header, args.seed, config, n_images, args.save)
+    if args.resume is not None:
+        if args.part == "random":
+            parser.error("--resume continues the 'pretrained' part; it does not apply to --part random")
+        try:
+            saved = json.loads((args.resume / "stacked_autoencoder.json").read_text())
+            encoders = dict(np.load(args.resume / "stacked_autoencoder_pretrained.npz"))
+        except (OSError, ValueError) as e:
+            parser.error(f"--resume {args.resume}: no readable stacked_autoencoder.json and "
+                         f"stacked_autoencoder_pretrained.npz there ({e})")
+        if saved["header"] != header or not set(encoders) >= {"w1", "b1", "w2", "b2"}:
+            parser.error(f"--resume {args.resume}: that folder holds '{saved['header']}' with encoders "
+                         f"{sorted(encoders)}; this run is '{header}' and needs w1, b1, w2, b2")
+        record.encoders = encoders
+        record.stages = [Stage(**s) for s in saved["stages"] if s["name"].startswith("autoencoder")]
     run_experiment(x, y, x_test, y_test, record, args.part)
     print_table(record.stages, header)
     if not args.quick:
