@@ -31,3 +31,4 @@ from . import data  # noqa: E402
 from . import accelerator, backends, utils  # noqa: E402  (mg.accelerator, mg.backends, mg.utils.data as torch's)
 from . import viz  # noqa: E402
 from . import train  # noqa: E402
+from .jit import jit  # noqa: E402  (mg.jit(step); the package stays importable as minigrad.jit)

@@ -35,7 +35,8 @@ def initial_seed() -> int | None:
 
 
 def generator(dev: "devices.Device") -> Any:
-    """The generator of ``dev``: a ``numpy.random.Generator`` or CuPy's equivalent."""
+    """The generator of ``dev``: a ``numpy.random.Generator`` or CuPy's equivalent (seen through
+    the wrapper of :func:`set_draw_wrapper` while one is set)."""
     key = str(dev)
     gen = _generators.get(key)
     if gen is None:
@@ -45,7 +46,19 @@ def generator(dev: "devices.Device") -> Any:
             with devices.cuda_device(dev):
                 gen = devices.cupy_module().random.default_rng(_seed if _cuda_seed is None else _cuda_seed)
         _generators[key] = gen
-    return gen
+    return gen if _draw_wrapper is None else _draw_wrapper(gen)
+
+
+_draw_wrapper: Any = None
+
+
+def set_draw_wrapper(wrapper: Any) -> Any:
+    """Make :func:`generator` return ``wrapper(gen)`` instead of ``gen`` (``None``: stop); returns
+    the previous wrapper.  A step being captured by ``mg.jit`` sees its random draws this way, so
+    that a replay draws afresh from the same generator instead of reusing the captured numbers."""
+    global _draw_wrapper
+    previous, _draw_wrapper = _draw_wrapper, wrapper
+    return previous
 
 
 def get_rng_state() -> dict:
@@ -134,4 +147,4 @@ def engine_of(gen: "Generator | None", dev: "devices.Device") -> Any:
         raise TypeError(f"generator must be a minigrad.Generator, got {type(gen).__name__}")
     if gen.device != dev:
         raise RuntimeError(f"a generator on {gen.device} cannot draw numbers for a tensor on {dev}")
-    return gen.engine
+    return gen.engine if _draw_wrapper is None else _draw_wrapper(gen.engine)

@@ -5,7 +5,7 @@
                                      accuracy; writes the curves PNG
     minigrad eval CHECKPOINT         test accuracy of a checkpoint written by ``train --save``
     minigrad graph [options]         draw the compute graph of the default model's loss
-    minigrad info                    versions; is a GPU / Graphviz available
+    minigrad info                    versions; is a GPU / CUDA Graphs / Graphviz available
 
 Errors (bad flags, unknown datasets, missing data, mismatched checkpoints) print one line and
 exit with status 2, without a traceback.
@@ -80,6 +80,8 @@ def _train_parser(sub: Any) -> argparse.ArgumentParser:
                                                                      "'none' to skip)")
     a("--graph", metavar="PATH", help="also draw the loss's compute graph on one batch (svg/png/pdf/dot)")
     a("--quiet", action="store_true", help="only the final line")
+    a("--jit", action="store_true", help="capture each training step once and replay it (mg.jit, docs/jit.md); "
+                                         f"--optimizer must be one of {', '.join(R.JIT_OPTIMIZERS)}")
     t.set_defaults(func=cmd_train)
     return t
 
@@ -339,11 +341,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ..train import recipe as R
 
     cfg, resumed, changed = _run_config(args)
+    if args.jit and cfg["optimizer"] not in R.JIT_OPTIMIZERS:
+        raise CommandError(f"--jit cannot capture --optimizer {cfg['optimizer']} (it counts its steps in a Python "
+                           f"number, which a replay would not advance); use one of {', '.join(R.JIT_OPTIMIZERS)}")
     plot_note = _check_outputs(args)
     start = time.perf_counter()
     model, (train_loader, val_loader, test_loader), norm = _prepare(cfg, download=args.download)
     loss = R.build_loss(cfg["loss"])
-    opt = R.build_optimizer(model, cfg)
+    opt = R.build_optimizer(model, {**cfg, "jit": args.jit})
     sched = R.build_schedule(opt, cfg)
     early = T.EarlyStopping(cfg["early_stopping"], monitor="val_accuracy") if cfg["early_stopping"] else None
     checkpoint = None
@@ -356,11 +361,14 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(plot_note)
     if resumed is not None:
         _prepare_resume(args, resumed, changed, cfg, opt, sched)
+        for group in opt.param_groups:  # the saved groups say how that run stepped; this one may capture
+            if "capturable" in group:
+                group["capturable"] = bool(args.jit)
     if args.graph:
         _draw_graph(model, loss, train_loader, args.graph)
     history = T.fit(model, loss, opt, train_loader, val_loader, epochs=cfg["epochs"], scheduler=sched,
                     early_stopping=early, checkpoint=checkpoint, resume=resumed, regularizer=R.regularizer(cfg),
-                    quiet=args.quiet, stop_at_min_lr=cfg["lr_schedule"] == "halving")
+                    quiet=args.quiet, stop_at_min_lr=cfg["lr_schedule"] == "halving", jit=args.jit)
     result = T.evaluate(model, loss, test_loader)
     elapsed = time.perf_counter() - start
     if _plot_wanted(args) and plot_note is None and len(history):
@@ -446,6 +454,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"CUDA GPU: found ({mg.cuda.device_count()} device(s))")
     else:
         print("CUDA GPU: not found")
+    from ..jit import cuda_graphs_available
+    print("CUDA Graphs (mg.jit on CUDA): " + ("available" if cuda_graphs_available() else
+                                              "not available (needs CuPy with stream capture and a GPU)"))
     print(f"graphviz: {viz.renderer_description()}")
     return 0
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..devices import array_module
 from ..tensor import Tensor
-from .helpers import array_module_of, binary_arrays, constant, describe_operand
+from .helpers import array_module_of, as_array, binary_arrays, constant, describe_operand
 from .shape import broadcast_error
 
 
@@ -26,7 +26,7 @@ def _binary(name: str, fn: Any, integers_only: bool = False) -> Any:
             raise TypeError(f"{name}: expected bool or integer operands, got {describe_operand(x)} and "
                             f"{describe_operand(y)}")
         try:
-            return constant(array_module_of(a, b).asarray(fn(a, b)))
+            return constant(as_array(array_module_of(a, b), fn(a, b)))
         except ValueError as e:
             raise broadcast_error(name, e, a, b) from None
 
@@ -103,7 +103,7 @@ def _shift(name: str, x: Any, y: Any, left: bool) -> Tensor:
             out = xp.where(in_range, xp.right_shift(a, amount), xp.right_shift(a, bits - 1))
     except ValueError as e:
         raise broadcast_error(name, e, a, b) from None
-    return constant(xp.asarray(out).astype(dtype, copy=False))
+    return constant(as_array(xp, out).astype(dtype, copy=False))
 
 
 def bitwise_left_shift(x: Any, y: Any) -> Tensor:
@@ -143,7 +143,7 @@ def isclose(x: Tensor, y: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan
         if rtol == 0 and atol == 0:
             if equal_nan and xp.asarray(a).dtype.kind in "fc":
                 close = close | (xp.isnan(a) & xp.isnan(b))
-            return constant(xp.asarray(close))
+            return constant(as_array(xp, close))
         if (a.dtype if hasattr(a, "dtype") else b.dtype).kind == "b":  # bools count as 0 and 1
             a, b = xp.asarray(a).astype(xp.int8), xp.asarray(b).astype(xp.int8)
         finite = xp.isfinite(a) & xp.isfinite(b)  # (infinities are close only when equal)
@@ -153,7 +153,7 @@ def isclose(x: Tensor, y: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan
             close = close | (xp.isnan(a) & xp.isnan(b))
     except ValueError as e:
         raise broadcast_error("isclose", e, a, b) from None
-    return constant(xp.asarray(close))
+    return constant(as_array(xp, close))
 
 
 def allclose(x: Tensor, y: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:

@@ -32,6 +32,12 @@ def typed_scalar(value: float, a: Any) -> Any:
     return s
 
 
+def as_array(xp: Any, value: Any) -> Any:
+    """``value`` as an array of ``xp``: arrays pass through as they are (an ndarray subclass keeps
+    its class, which ``xp.asarray`` would drop), NumPy scalars and numbers become 0-d arrays."""
+    return value if isinstance(value, HostArray) or is_cuda_array(value) else xp.asarray(value)
+
+
 def data_of(x: Any) -> Any:
     """The array behind a tensor; constants pass through."""
     return x._data if isinstance(x, Tensor) else x

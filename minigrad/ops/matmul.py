@@ -7,7 +7,7 @@ from ..devices import array_module
 from ..autograd.function import Function
 from ..errors import ShapeError
 from ..tensor import Tensor
-from .helpers import binary_arrays
+from .helpers import as_array, binary_arrays
 from .shape import reshape, sum_to, transpose, unsqueeze
 
 
@@ -132,7 +132,7 @@ class Einsum(Function):
         self.save_for_backward(*operands)
         xp = array_module(arrays[0])
         result = xp.einsum(",".join(subs) + "->" + out_sub, *arrays, optimize=len(arrays) > 1)
-        result = xp.asarray(result)
+        result = as_array(xp, result)
         if len(arrays) == 1 and result.base is not None:  # a view of the input: give the output its own memory
             result = result.copy()
         return result

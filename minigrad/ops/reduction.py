@@ -585,7 +585,7 @@ def _logical_reduce(x: Tensor, dim: Any, keepdim: bool, largest: bool, name: str
     out = (a.all if largest else a.any)(axis=axes, keepdims=keepdim)
     if x.ndim == 0 or axes is None and keepdim:  # numpy keeps ndim; shape follows PyTorch
         out = out.reshape((1,) * x.ndim if keepdim else ())
-    return constant(array_module(a).asarray(out, dtype="uint8" if a.dtype == "uint8" else "bool"))
+    return constant(out.astype("uint8" if a.dtype == "uint8" else "bool", copy=False))
 
 
 def all(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:

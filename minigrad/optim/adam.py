@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from ..devices import array_module
-from ..tensor import Tensor
+from ..tensor import Tensor, make_tensor
 from .optimizer import (Optimizer, ParamsT, Scratch, UpdateForms, check_adam_group, cuda_effective_grad, cuda_kernel,
                         effective_grad_into, new_state_tensor, pieces_with_scratch)
 
@@ -50,18 +50,23 @@ def adam_update(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, *, step: i
 
 class Adam(Optimizer):
     """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, maximize=False,
-    decoupled_weight_decay=False)``.
+    capturable=False, decoupled_weight_decay=False)``.
 
     State per parameter: ``step`` (int), ``exp_avg`` (m), ``exp_avg_sq`` (v) and, with amsgrad,
-    ``max_exp_avg_sq``; each state tensor has the parameter's shape.  Each step runs
+    ``max_exp_avg_sq``; each state tensor has the parameter's shape.  With ``capturable=True``
+    (PyTorch's flag) ``step`` is a 0-d tensor on the parameter's device, in the parameter's dtype
+    (float32 at least), counted in place, and the bias corrections are computed from it with array
+    operations in that dtype: nothing is read back to the host, so the step can be captured by
+    ``mg.jit`` (CUDA Graphs included).  The result agrees with ``capturable=False`` (whose
+    corrections are Python floats) up to the rounding of 1 − βᵗ.  Each step runs
     :func:`adam_update` in one of its forms (``update_forms``, set at the end of this module;
     :meth:`Optimizer._update_form` picks one)."""
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
-                 decoupled_weight_decay: bool = False) -> None:
+                 capturable: bool = False, decoupled_weight_decay: bool = False) -> None:
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
+                        maximize=maximize, capturable=bool(capturable), decoupled_weight_decay=decoupled_weight_decay)
         self._check_group(defaults)
         super().__init__(params, defaults)
 
@@ -69,22 +74,37 @@ class Adam(Optimizer):
         check_adam_group(group)
 
     def _init_state(self, p: Tensor, group: dict) -> dict:
-        state = {"step": 0, "exp_avg": new_state_tensor(p._data), "exp_avg_sq": new_state_tensor(p._data)}
+        step = make_tensor(array_module(p._data).zeros((), dtype=_step_dtype(p._data)), False, None) \
+            if group.get("capturable") else 0
+        state = {"step": step, "exp_avg": new_state_tensor(p._data), "exp_avg_sq": new_state_tensor(p._data)}
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = new_state_tensor(p._data)
         return state
 
     def _update(self, p: Tensor, g: Any, state: dict, group: dict) -> None:
-        state["step"] += 1
+        if group.get("capturable") and not isinstance(state["step"], Tensor):  # (a state loaded from a plain run)
+            state["step"] = make_tensor(array_module(p._data).full((), state["step"], dtype=_step_dtype(p._data)),
+                                        False, None)
+        if isinstance(state["step"], Tensor):  # capturable: counted in place, on the device
+            state["step"]._data += 1
+            step = state["step"]._data
+        else:
+            state["step"] += 1
+            step = state["step"]
         amsgrad = group["amsgrad"]
         if amsgrad and "max_exp_avg_sq" not in state:  # amsgrad switched on after the first step
             state["max_exp_avg_sq"] = new_state_tensor(p._data)
         beta1, beta2 = group["betas"]
         update = self._update_form(p._data)  # adam_update, or a fast form of it
-        update(p._data, g, state["exp_avg"]._data, state["exp_avg_sq"]._data, step=state["step"], lr=group["lr"],
+        update(p._data, g, state["exp_avg"]._data, state["exp_avg_sq"]._data, step=step, lr=group["lr"],
                beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"], amsgrad=amsgrad,
                max_exp_avg_sq=state["max_exp_avg_sq"]._data if amsgrad else None, maximize=group["maximize"],
                decoupled_weight_decay=group["decoupled_weight_decay"])
+
+
+def _step_dtype(a: Any) -> Any:
+    """The dtype of a capturable step count: the parameter's, float32 at least (exact to 2²⁴ steps)."""
+    return a.dtype if a.dtype.kind == "f" and a.dtype.itemsize >= 4 else "float32"
 
 
 # -- fast forms: the same step as adam_update, tested equal to it --------------------------------------
@@ -99,7 +119,10 @@ def adam_update_chunked(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, *,
 
         θ ← θ − (lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ)) · m / (√v + eps·√(1 − β₂ᵗ))"""
     xp = array_module(param)
-    bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+    bias_correction2 = 1 - beta2**step
+    # (with capturable=True a 0-d array: xp.sqrt, which a captured replay computes the same way; a
+    # NumPy scalar's ** 0.5 is pow(), which can differ from sqrt in the last bit)
+    bias_correction2_sqrt = bias_correction2 ** 0.5 if isinstance(step, int) else xp.sqrt(bias_correction2)
     step_size = lr / (1 - beta1**step) * bias_correction2_sqrt
     eps_hat = eps * bias_correction2_sqrt
     l2 = 0 if decoupled_weight_decay else weight_decay
@@ -154,6 +177,7 @@ def adam_update_cuda_fused(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any,
     numbers, so nothing is read back from the GPU)."""
     kernel = cuda_kernel("adam", *_adam_kernel_text(amsgrad, maximize, decoupled_weight_decay))
     state = (exp_avg, exp_avg_sq, max_exp_avg_sq) if amsgrad else (exp_avg, exp_avg_sq)
+    # (with capturable=True, step is a 0-d device array and so are the corrections: no host read)
     kernel(grad, lr, beta1, beta2, eps, weight_decay, 1 - beta1**step, 1 - beta2**step, param, *state)
 
 

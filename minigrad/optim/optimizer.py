@@ -56,6 +56,39 @@ class UpdateForms(NamedTuple):
     cuda_fused: Callable[..., Any]
 
 
+# Hooks that run before every optimizer's step (register_optimizer_step_pre_hook).
+_global_step_pre_hooks: dict = {}
+
+
+class _StepHookHandle:
+    """Removes a hook added by :func:`register_optimizer_step_pre_hook`."""
+
+    def __init__(self, key: int) -> None:
+        self.id = key
+
+    def remove(self) -> None:
+        _global_step_pre_hooks.pop(self.id, None)
+
+    def __enter__(self) -> "_StepHookHandle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+def register_optimizer_step_pre_hook(hook: Callable[..., Any]) -> _StepHookHandle:
+    """Call ``hook(optimizer, args, kwargs)`` before the ``step`` of every optimizer (PyTorch's
+    ``torch.optim.optimizer.register_optimizer_step_pre_hook``); returns a handle whose
+    ``remove()`` takes it away.  ``mg.jit`` uses it to learn which optimizers a step drives."""
+    if not callable(hook):
+        raise TypeError(f"register_optimizer_step_pre_hook: the hook must be callable, got {type(hook).__name__}")
+    handle = _StepHookHandle(id(hook) ^ len(_global_step_pre_hooks) << 48)
+    while handle.id in _global_step_pre_hooks:
+        handle.id += 1
+    _global_step_pre_hooks[handle.id] = hook
+    return handle
+
+
 class _Required:
     """Marks a hyper-parameter that has no default (``lr`` of SGD in old PyTorch)."""
 
@@ -176,6 +209,9 @@ class Optimizer:
 
         ``closure`` (optional for first-order methods) re-evaluates the model and returns the
         loss; it runs with gradient recording on, before the update."""
+        if _global_step_pre_hooks:
+            for hook in list(_global_step_pre_hooks.values()):
+                hook(self, (), {})
         loss = None
         if closure is not None:
             loss = _call_closure(closure)

@@ -136,7 +136,7 @@ def fit(model: Any, loss: LossFn, optimizer: Any, train_loader: Iterable, val_lo
         early_stopping: EarlyStopping | int | None = None, callbacks: Sequence[Callable] = (),
         checkpoint: Checkpoint | str | Path | None = None, resume: str | Path | Mapping | None = None,
         regularizer: Callable[[Any], Tensor] | None = None, quiet: bool = False, progress: bool | None = None,
-        log: Callable[[str], None] | None = None, stop_at_min_lr: bool = False) -> History:
+        log: Callable[[str], None] | None = None, stop_at_min_lr: bool = False, jit: bool = False) -> History:
     """Train ``model`` and return its :class:`History`.
 
     ``loss(output, target)`` gives the mean batch loss; ``regularizer(model)`` (optional) is
@@ -144,7 +144,10 @@ def fit(model: Any, loss: LossFn, optimizer: Any, train_loader: Iterable, val_lo
     patience.  ``scheduler`` steps once per epoch (``ReduceLROnPlateau`` gets the monitored
     validation metric).  ``callbacks`` are called as ``cb(epoch, row)``; one returning True
     stops training.  ``stop_at_min_lr`` ends training once a plateau schedule reached its
-    ``min_lr`` (network2's "stop at 1/1024 of the start").
+    ``min_lr`` (network2's "stop at 1/1024 of the start").  ``jit=True`` runs each batch's step
+    (forward, loss, backward, optimizer step) through :func:`minigrad.jit.jit`: captured once per
+    batch shape, then replayed (the optimizer must be capturable: SGD, or Adam/AdamW with
+    ``capturable=True``).
 
     ``resume`` is a checkpoint's path, or the checkpoint already read with :func:`minigrad.load`;
     with ``checkpoint`` too, the best value so far comes back from it, so the ``.best`` file is
@@ -165,6 +168,19 @@ def fit(model: Any, loss: LossFn, optimizer: Any, train_loader: Iterable, val_lo
         start_epoch, history = _resume(resume, model, optimizer, scheduler, train_loader, early_stopping,
                                        checkpoint)
 
+    def train_step(xb: Tensor, yb: Tensor) -> tuple:
+        out = model(xb)
+        batch_loss = loss(out, yb)
+        total = batch_loss if regularizer is None else batch_loss + regularizer(model)
+        optimizer.zero_grad()
+        total.backward()
+        optimizer.step()
+        return batch_loss, out
+
+    if jit:
+        from ..jit import jit as capture
+        train_step = capture(train_step)
+
     for epoch in range(start_epoch, epochs + 1):
         t0 = time.perf_counter()
         model.train()
@@ -175,12 +191,7 @@ def fit(model: Any, loss: LossFn, optimizer: Any, train_loader: Iterable, val_lo
         show = bar.bar is not None
         i = -1
         for i, (xb, yb) in enumerate(train_loader):
-            out = model(xb)
-            batch_loss = loss(out, yb)
-            total = batch_loss if regularizer is None else batch_loss + regularizer(model)
-            optimizer.zero_grad()
-            total.backward()
-            optimizer.step()
+            batch_loss, out = train_step(xb, yb)
             n = len(xb)
             lv = _times(batch_loss._data, n)
             loss_sum = lv if loss_sum is None else loss_sum + lv

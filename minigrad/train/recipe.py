@@ -40,6 +40,7 @@ ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "leaky_r
 INITS = ("default", "kaiming", "xavier", "lecun", "large", "network2")
 LOSSES = ("cross_entropy", "bce", "mse")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "adamax", "nadam")
+JIT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw")  # no step count on the host (Adam: capturable)
 DTYPES = ("float32", "float64")
 MODELS = ("mlp", "cnn")
 CONV_PADDINGS = ("same", "valid")
@@ -290,6 +291,8 @@ def build_optimizer(model: nn.Module, cfg: dict) -> optim.Optimizer:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
     if name == "rmsprop":
         return optim.RMSprop(groups, lr=lr, momentum=mom)
+    if name in ("adam", "adamw") and cfg.get("jit"):  # the step count in an array: mg.jit can capture it
+        return classes[name](groups, lr=lr, capturable=True)
     return classes[name](groups, lr=lr)
 
 
