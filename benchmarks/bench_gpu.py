@@ -15,7 +15,11 @@ cnn``: conv 1→32 5x5, ReLU, max-pool 2, conv 32→64 5x5, ReLU, max-pool 2, li
 ReLU, dropout 0.5, linear 256→10; Adam) in minigrad against the same net in PyTorch eager
 (cuDNN convolutions), batch 128 and 512.
 
-Run:  python benchmarks/bench_gpu.py [--rounds 15] [--repeat 20] [--train] [--cnn] [--xp numpy]
+With ``--jit`` it adds minigrad under ``mg.jit`` (a CUDA Graph of the step) and PyTorch's own
+``torch.cuda.graph`` capture of the same step (Adam with ``capturable=True`` in both), and with
+``--train`` an epoch of ``fit(jit=True)``.
+
+Run:  python benchmarks/bench_gpu.py [--rounds 15] [--repeat 20] [--train] [--cnn] [--jit] [--xp numpy]
 (``--xp numpy`` runs the same comparison on the CPU with the floor in NumPy: a quick check of
 the floor's arithmetic where no GPU exists, not a GPU figure.)
 """
@@ -146,7 +150,8 @@ def minigrad_step(device: str, hidden: tuple, batch: int, optimizer: str) -> Cal
     return step
 
 
-def torch_step(torch: Any, device: str, hidden: tuple, batch: int, optimizer: str) -> Callable[[], Any]:
+def torch_step(torch: Any, device: str, hidden: tuple, batch: int, optimizer: str,
+               capturable: bool = False) -> Callable[[], Any]:
     sizes, layers = (IN, *hidden, OUT), []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU()]
@@ -158,7 +163,7 @@ def torch_step(torch: Any, device: str, hidden: tuple, batch: int, optimizer: st
     if optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=LR_SGD)
     else:
-        opt = torch.optim.Adam(model.parameters(), lr=LR_ADAM, betas=BETAS, eps=EPS)
+        opt = torch.optim.Adam(model.parameters(), lr=LR_ADAM, betas=BETAS, eps=EPS, capturable=capturable)
     x, t = make_data(batch)
     xd, td = torch.from_numpy(x).to(device), torch.from_numpy(t).to(device)
 
@@ -168,6 +173,71 @@ def torch_step(torch: Any, device: str, hidden: tuple, batch: int, optimizer: st
         loss.backward()
         opt.step()
         return loss.detach()
+
+    step.model, step.opt, step.xd, step.td = model, opt, xd, td  # (for torch_graph_step)
+    return step
+
+
+def check_torch_graph(torch: Any, graph_step: Callable[[], Any], hidden: tuple, batch: int, optimizer: str,
+                      label: str) -> None:
+    """The graph's replays against eager PyTorch steps TORCH_GRAPH_WARM + 1, + 2, + 3."""
+    eager = torch_step(torch, "cuda", hidden, batch, optimizer, capturable=True)
+    for _ in range(TORCH_GRAPH_WARM):
+        eager()
+    for k in range(3):
+        a, b = to_float(graph_step()), to_float(eager())
+        if not abs(a - b) <= 2e-4 * max(1.0, abs(b)):
+            raise SystemExit(f"{label}: torch.cuda.graph replay {k}: loss {a} disagrees with eager torch {b}")
+
+
+def minigrad_jit_step(device: str, hidden: tuple, batch: int, optimizer: str) -> Callable[[], Any]:
+    """The minigrad step under ``mg.jit`` (on CUDA: captured into a CUDA Graph; its first calls are
+    eager steps, so it agrees with the floor from the first step)."""
+    model = minigrad_model(hidden, device)
+    opt = (mg.optim.SGD(model.parameters(), lr=LR_SGD) if optimizer == "sgd" else
+           mg.optim.Adam(model.parameters(), lr=LR_ADAM, betas=BETAS, eps=EPS, capturable=True))
+    x, t = make_data(batch)
+    xd, td = mg.tensor(x, device=device), mg.tensor(t, device=device)
+
+    @mg.jit
+    def step(xb: Any, tb: Any) -> Any:
+        opt.zero_grad()
+        loss = F.cross_entropy(model(xb), tb)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return lambda: step(xd, td)
+
+
+TORCH_GRAPH_WARM = 3  # eager steps on a side stream before torch.cuda.graph captures (as its docs do)
+
+
+def torch_graph_step(torch: Any, hidden: tuple, batch: int, optimizer: str) -> Callable[[], Any]:
+    """PyTorch's own CUDA-graph capture of the same step (``torch.cuda.graph``, whole-network
+    capture with static inputs); each call copies the batch in and replays.  Its first call is
+    step TORCH_GRAPH_WARM + 1."""
+    eager = torch_step(torch, "cuda", hidden, batch, optimizer, capturable=True)
+    model, opt, xd, td = eager.model, eager.opt, eager.xd, eager.td
+    static_x, static_t = xd.clone(), td.clone()
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(TORCH_GRAPH_WARM):
+            eager()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    opt.zero_grad(set_to_none=True)
+    with torch.cuda.graph(graph):
+        static_loss = torch.nn.functional.cross_entropy(model(static_x), static_t)
+        static_loss.backward()
+        opt.step()
+
+    def step() -> Any:
+        static_x.copy_(xd)
+        static_t.copy_(td)
+        graph.replay()
+        return static_loss.detach().clone()
 
     return step
 
@@ -215,7 +285,7 @@ def load_train(n: int) -> tuple:
         return rng.random((n, IN), dtype=np.float32), rng.integers(0, OUT, n).astype(np.int64), "random"
 
 
-def train_epochs(xp: Any, device: str, sync: Callable[[], None], batch: int, rounds: int) -> None:
+def train_epochs(xp: Any, device: str, sync: Callable[[], None], batch: int, rounds: int, jit: bool = False) -> None:
     """One epoch of fit() over a device DataLoader vs the floor's own shuffled epoch on the device."""
     x, y, source = load_train(50000)
     floor = Floor(xp, make_weights((100,)), "sgd")
@@ -238,11 +308,19 @@ def train_epochs(xp: Any, device: str, sync: Callable[[], None], batch: int, rou
     def minigrad_epoch() -> None:
         mg.train.fit(model, F.cross_entropy, opt, loader, epochs=1, quiet=True)
 
-    med = timed({"floor": floor_epoch, "minigrad fit": minigrad_epoch}, sync, rounds, 1, warm=1)
+    contenders = {"floor": floor_epoch, "minigrad fit": minigrad_epoch}
+    if jit:
+        jit_model = minigrad_model((100,), device)
+        jit_opt = minigrad_optimizer(jit_model, "sgd")
+        contenders["fit(jit=True)"] = lambda: mg.train.fit(jit_model, F.cross_entropy, jit_opt, loader, epochs=1,
+                                                           quiet=True, jit=True)
+    med = timed(contenders, sync, rounds, 1, warm=1)
     print(f"\n{source}, 50,000 images per epoch, batch {batch}, 784-100-10 SGD: medians of {rounds} epochs")
     for name, t in med.items():
         print(f"  {name:13s} {50000 / t:12,.0f} samples/s   {t * 1e3:8.1f} ms/epoch")
     print(f"  time ratio minigrad fit / floor = {med['minigrad fit'] / med['floor']:.2f}")
+    if jit:
+        print(f"  time ratio fit(jit=True) / floor = {med['fit(jit=True)'] / med['floor']:.2f}")
 
 
 CNN_RECIPE = dict(dataset="mnist", model="cnn", channels="32,64", conv_padding="valid", hidden="256", dropout=0.5)
@@ -299,6 +377,8 @@ def main() -> None:
     p.add_argument("--cnn", action="store_true", help="also time MNIST epochs of the recipe's CNN, batch 128 and 512")
     p.add_argument("--cnn-images", type=int, default=50000, help="training images per CNN epoch (default 50,000)")
     p.add_argument("--xp", choices=("cupy", "numpy"), default="cupy")
+    p.add_argument("--jit", action="store_true", help="also time minigrad under mg.jit and PyTorch under "
+                   "torch.cuda.graph (and, with --train, an epoch of fit(jit=True))")
     args = p.parse_args()
     if args.xp == "cupy":
         if not mg.cuda.is_available():
@@ -325,8 +405,9 @@ def main() -> None:
         print(f"GPU: {cupy.cuda.runtime.getDeviceProperties(0)['name'].decode()}; CuPy {cupy.__version__}"
               + (f"; torch {torch.__version__}" if torch is not None else ""))
     print(f"training step, medians of {args.rounds} rounds x {args.repeat} steps; ms/step and ratios")
+    jit_header = f" {'mg.jit':>8s} {'torch gr':>8s} {'jit/flr':>8s} {'jit/tgr':>8s} {'mg/jit':>7s}" if args.jit else ""
     print(f"{'MLP':>22s} {'batch':>5s} {'opt':>4s} {'floor':>8s} {'torch':>8s} {'minigrad':>8s}"
-          f" {'mg/floor':>8s} {'mg/torch':>8s}")
+          f" {'mg/floor':>8s} {'mg/torch':>8s}{jit_header}")
     for hidden, batch, optimizer in CONFIGS:
         if device == "cpu" and (batch > 256 or max(hidden) > 1024):
             continue  # a CPU check of the arithmetic, not a race: the big ones would take minutes
@@ -335,15 +416,25 @@ def main() -> None:
         if torch is not None:
             steps["torch"] = torch_step(torch, device, hidden, batch, optimizer)
         steps["minigrad"] = minigrad_step(device, hidden, batch, optimizer)
+        if args.jit:
+            steps["mg.jit"] = minigrad_jit_step(device, hidden, batch, optimizer)
         check_agreement(steps, f"{label} batch {batch} {optimizer}")
+        if args.jit and torch is not None and device == "cuda":
+            steps["torch graph"] = torch_graph_step(torch, hidden, batch, optimizer)
+            check_torch_graph(torch, steps["torch graph"], hidden, batch, optimizer, f"{label} batch {batch}")
         med = timed(steps, sync, args.rounds, args.repeat)
         tt = med.get("torch", float("nan"))
+        jit_cells = ""
+        if args.jit:
+            jt, tg = med["mg.jit"], med.get("torch graph", float("nan"))
+            jit_cells = (f" {jt * 1e3:8.3f} {tg * 1e3:8.3f} {jt / med['floor']:8.2f} {jt / tg:8.2f}"
+                         f" {med['minigrad'] / jt:7.2f}")
         print(f"{label:>22s} {batch:5d} {optimizer:>4s} {med['floor'] * 1e3:8.3f} {tt * 1e3:8.3f}"
-              f" {med['minigrad'] * 1e3:8.3f} {med['minigrad'] / med['floor']:8.2f} {med['minigrad'] / tt:8.2f}",
-              flush=True)
+              f" {med['minigrad'] * 1e3:8.3f} {med['minigrad'] / med['floor']:8.2f} {med['minigrad'] / tt:8.2f}"
+              f"{jit_cells}", flush=True)
     if args.train:
         for batch in (64, 256):
-            train_epochs(xp, device, sync, batch, max(3, args.rounds // 3))
+            train_epochs(xp, device, sync, batch, max(3, args.rounds // 3), args.jit)
     if args.cnn:
         for batch in (128, 512):
             cnn_epochs(device, sync, torch, batch, 3, args.cnn_images)

@@ -9,7 +9,10 @@ Compared in one process, interleaved, single-threaded, medians of per-step time:
 minigrad block over the NumPy block of the same round), which cancels most of the load drift of
 a shared machine.
 
-Run:  python benchmarks/bench_mlp.py [--batches 10 64 256] [--rounds 30] [--repeat 20] [--warm 5] [--no-torch] [--profile 64]
+  mg.jit    (--jit) the same minigrad step under mg.jit: captured once, replayed as a flat program
+
+Run:  python benchmarks/bench_mlp.py [--batches 10 64 256] [--rounds 30] [--repeat 20] [--warm 5] [--no-torch] [--jit]
+      [--profile 64]
 """
 from __future__ import annotations
 
@@ -131,9 +134,35 @@ def make_minigrad(batch: int):
     return step
 
 
-def check_agreement(batch: int, torch) -> None:
+def make_minigrad_jit(batch: int):
+    """The minigrad step under ``mg.jit``: the batch passed in as arguments (copied into the
+    program's input buffers at each call, as a training loop's new batches are), and warmed up
+    (one eager call, one traced) before it is timed."""
+    import minigrad as mg
+
+    x, t = make_data(batch)
+    nn, F = mg.nn, mg.nn.functional
+    model = nn.Sequential(nn.Linear(IN, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, OUT))
+    model.load_state_dict({k: w for k, w in zip(model.state_dict(), make_weights())})
+    opt = mg.optim.SGD(model.parameters(), lr=LR)
+
+    @mg.jit
+    def step(xb, tb):
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(xb), tb)
+        loss.backward()
+        opt.step()
+        return loss
+
+    xt, tt = mg.tensor(x), mg.tensor(t)
+    return lambda: step(xt, tt)
+
+
+def check_agreement(batch: int, torch, with_jit: bool = False) -> None:
     """All contenders start from the same weights, so their losses must agree step by step."""
     steps = {"numpy": make_numpy(batch), "minigrad": make_minigrad(batch)}
+    if with_jit:
+        steps["mg.jit"] = make_minigrad_jit(batch)
     if torch is not None:
         steps["torch"] = make_torch(torch, batch)
     for _ in range(3):
@@ -169,6 +198,7 @@ def main() -> None:
                     help="time only NumPy and minigrad (PyTorch in the rotation evicts the floor's caches)")
     ap.add_argument("--profile", type=int, default=None, metavar="BATCH",
                     help="instead of timing, cProfile minigrad's step at this batch size")
+    ap.add_argument("--jit", action="store_true", help="also time the minigrad step under mg.jit (captured, replayed)")
     args = ap.parse_args()
     if args.profile:
         profile(args.profile)
@@ -176,11 +206,14 @@ def main() -> None:
     torch = None if args.no_torch else try_torch()
     print(f"MLP {IN}-{HIDDEN}-{OUT} training step, single thread, median of {args.rounds} rounds x {args.repeat} steps "
           f"(each block after {args.warm} untimed steps, order rotating)")
+    jit_header = f" {'jit us':>8} {'jit/np':>7} {'jit/np paired':>13}" if args.jit else ""
     print(f"{'batch':>6} {'numpy us':>10} {'torch us':>10} {'minigrad us':>12} {'torch/np':>9} {'mg/np':>7} {'mg/torch':>9}"
-          f" {'mg/np paired':>12}")
+          f" {'mg/np paired':>12}{jit_header}")
     for batch in args.batches:
-        check_agreement(batch, torch)
+        check_agreement(batch, torch, args.jit)
         contenders = {"numpy": make_numpy(batch), "minigrad": make_minigrad(batch)}
+        if args.jit:
+            contenders["mg.jit"] = make_minigrad_jit(batch)
         if torch is not None:
             contenders["torch"] = make_torch(torch, batch)
         times = interleaved_times(contenders, args.rounds, args.repeat, args.warm)
@@ -191,7 +224,12 @@ def main() -> None:
         rel_th = f"{th_t / np_t:8.2f}x" if th_t else f"{'-':>9}"
         mg_th = f"{mg_t / th_t:8.2f}x" if th_t else f"{'-':>9}"
         paired = paired_ratio(times, "minigrad", "numpy")
-        print(f"{batch:>6} {np_t * 1e6:10.1f} {th} {mg_t * 1e6:12.1f} {rel_th} {mg_t / np_t:6.2f}x {mg_th} {paired:11.3f}x")
+        jit_cells = ""
+        if args.jit:
+            jit_t = r["mg.jit"]
+            jit_cells = f" {jit_t * 1e6:8.1f} {jit_t / np_t:6.2f}x {paired_ratio(times, 'mg.jit', 'numpy'):12.3f}x"
+        print(f"{batch:>6} {np_t * 1e6:10.1f} {th} {mg_t * 1e6:12.1f} {rel_th} {mg_t / np_t:6.2f}x {mg_th} {paired:11.3f}x"
+              f"{jit_cells}")
 
 
 if __name__ == "__main__":

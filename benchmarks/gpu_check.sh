@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One prepared run for a machine with a CUDA GPU (CuPy installed, the repo not pip-installed):
 #   tests   every test case that runs on CUDA (pytest -k cuda)
-#   bench   benchmarks/bench_gpu.py --train (minigrad vs a CuPy floor vs PyTorch CUDA)
-#   command minigrad train on CUDA: digits (the default job) and 2 MNIST epochs
+#   bench   benchmarks/bench_gpu.py --train --jit (minigrad eager and mg.jit vs a CuPy floor vs PyTorch CUDA
+#           eager and torch.cuda.graph)
+#   command minigrad train on CUDA: digits (the default job) and 2 MNIST epochs, eager and --jit
 #   recipe  the >= 98.5% MNIST recipe of docs/results.md on CUDA, timed (needs MNIST)
 #   cnn     bench_gpu.py --cnn (MNIST epochs of the CNN vs PyTorch/cuDNN) and the CNN recipe on CUDA, timed
 # STEPS picks them (default "tests bench command"); the later steps run only if the tests pass.
@@ -32,13 +33,14 @@ if [[ "$STEPS" == *" tests "* ]]; then
   [ "$status" -eq 0 ] || exit 1
 fi
 if [[ "$STEPS" == *" bench "* ]]; then
-  timeout "${BENCH_S:-120}" python3 benchmarks/bench_gpu.py --train > "$OUT/bench-gpu.txt" 2>&1
+  timeout "${BENCH_S:-150}" python3 benchmarks/bench_gpu.py --train --jit > "$OUT/bench-gpu.txt" 2>&1
   echo "bench exit $?"; cat "$OUT/bench-gpu.txt"
 fi
 if [[ "$STEPS" == *" command "* ]]; then
   {
     time timeout 60 python3 -m minigrad train --device cuda --plot none
     time timeout 90 python3 -m minigrad train --dataset mnist --device cuda --epochs 2 --plot none
+    time timeout 90 python3 -m minigrad train --dataset mnist --device cuda --epochs 2 --plot none --jit
   } > "$OUT/train-cuda.txt" 2>&1
   echo "command exit $?"; tail -n 8 "$OUT/train-cuda.txt"
 fi

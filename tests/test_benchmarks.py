@@ -19,7 +19,7 @@ bench_mlp = pytest.importorskip("bench_mlp")
 
 @pytest.mark.parametrize("batch", [1, 7, 64])
 def test_mlp_floor_and_minigrad_agree_step_by_step(batch):
-    bench_mlp.check_agreement(batch, None)  # raises SystemExit on a disagreement
+    bench_mlp.check_agreement(batch, None, with_jit=True)  # raises SystemExit on a disagreement
 
 
 def test_mlp_floor_gradients_match_minigrad_autograd():

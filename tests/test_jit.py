@@ -299,3 +299,119 @@ def test_a_wrong_sharing_is_caught(monkeypatch):
     jitted(x)
     with pytest.raises(CaptureError, match="does not reproduce the step"):
         jitted(x)
+
+
+# -- per device (the CUDA cases: a CUDA Graph of the eager step; they skip without a GPU) -------------------
+def _device_step(device: str, opt: str, dropout: bool) -> tuple:
+    model, optimizer, step = make_step(opt, dropout, batchnorm=True)
+    model.to(device)
+    if device != "cpu":  # the optimizer's parameters moved in place with the model
+        optimizer.state.clear()
+    return model, step
+
+
+def _host(a) -> np.ndarray:
+    a = getattr(a, "_data", a)
+    return a.get() if hasattr(a, "get") else np.asarray(a)
+
+
+@pytest.mark.parametrize("opt", ["sgd", "adam"])
+def test_replays_equal_eager_on_each_device(device, opt):
+    data = [(x.to(device), y.to(device)) for x, y in batches(30)]
+    model_e, step_e = _device_step(device, opt, dropout=False)
+    eager = [_host(step_e(x, y).detach()) for x, y in data]
+    model_j, step_j = _device_step(device, opt, dropout=False)
+    jitted = jit(step_j)
+    replayed = [_host(jitted(x, y)) for x, y in data]
+    if device == "cpu":
+        assert all(np.array_equal(a, b) for a, b in zip(eager, replayed))
+    else:  # to float32 rounding: a graph launches the same kernels, but reductions may differ in order
+        np.testing.assert_allclose(np.array(replayed), np.array(eager), rtol=1e-5, atol=1e-6)
+    for p, q in zip(model_e.parameters(), model_j.parameters()):
+        np.testing.assert_allclose(_host(q.detach()), _host(p.detach()), rtol=1e-4, atol=1e-6)
+
+
+def test_dropout_draws_afresh_on_each_device(device):
+    mg.manual_seed(0)
+    x = mg.ones(4, 64, device=device)
+    jitted = jit(lambda x: F.dropout(x, 0.5) * 1.0)
+    masks = [_host(jitted(x)) for _ in range(6)]
+    assert all(not np.array_equal(masks[i], masks[i + 1]) for i in range(5))
+    assert all(set(np.unique(m)) <= {0.0, 2.0} for m in masks)
+
+
+def test_a_host_read_is_refused_on_each_device(device):
+    def reads(x):
+        y = x * 2.0
+        return y if float(y.sum()) > 0 else -y
+
+    jitted = jit(reads)
+    x = mg.ones(3, device=device)
+    jitted(x)
+    with pytest.raises(CaptureError, match=r"test_jit\.py:\d+"):
+        for _ in range(3):  # (CUDA: one more eager step warms the graph's memory pool first)
+            jitted(x)
+
+
+# -- fit, the command, pictures, capturable Adam ------------------------------------------------------------
+def _fit(use_jit: bool) -> tuple:
+    mg.manual_seed(0)
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((100, 12)).astype(np.float32), rng.integers(0, 4, 100)
+    loader = mg.data.DataLoader(mg.data.TensorDataset(x, y), batch_size=16, shuffle=True, seed=0)  # last batch: 4
+    model = nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 4))
+    opt = mg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    sched = mg.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    history = mg.train.fit(model, F.cross_entropy, opt, loader, loader, epochs=5, scheduler=sched, quiet=True,
+                           regularizer=lambda m: 1e-3 * (m[0].weight ** 2).sum(), jit=use_jit)
+    return [(r["train_loss"], r["train_accuracy"], r["val_loss"]) for r in history.rows], params_of(model)
+
+
+def test_fit_with_jit_equals_fit_without():
+    rows, params = _fit(False)
+    rows_jit, params_jit = _fit(True)
+    assert rows == rows_jit
+    assert all(np.array_equal(a, b) for a, b in zip(params, params_jit))
+
+
+def test_minigrad_train_jit_prints_the_eager_result(capsys):
+    from minigrad.cli import main
+    flags = ["train", "--epochs", "3", "--optimizer", "momentum", "--lr", "0.05", "--plot", "none", "--quiet"]
+    assert main(flags) == 0
+    eager = capsys.readouterr().out.split("(")[0]
+    assert main(flags + ["--jit"]) == 0
+    assert capsys.readouterr().out.split("(")[0] == eager
+    assert main(["train", "--jit", "--optimizer", "nadam", "--epochs", "1", "--plot", "none"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--jit cannot capture --optimizer nadam" in err[0]
+
+
+def test_the_program_picture(tmp_path):
+    _, _, step = make_step("sgd", dropout=True)
+    jitted = jit(step)
+    with pytest.raises(RuntimeError, match="nothing captured"):
+        jitted.draw(tmp_path / "none.dot")
+    for x, y in batches(3):
+        jitted(x, y)
+    text = jitted.draw(tmp_path / "step.dot").read_text()
+    for name in ("matmul", "view: transpose", "draw: Generator.random", "returned", "loss.backward()", "optimizer.step()"):
+        assert name in text, name
+
+
+def test_capturable_adam_state_saves_and_continues():
+    data = batches(8)
+    model_a, opt_a, step_a = make_step("adam")
+    for x, y in data:
+        step_a(x, y)
+    model_b, opt_b, step_b = make_step("adam")
+    for x, y in data[:4]:
+        step_b(x, y)
+    model_c, opt_c, step_c = make_step("adam")
+    model_c.load_state_dict(model_b.state_dict())
+    opt_c.load_state_dict(opt_b.state_dict())
+    jitted = jit(step_c)
+    for x, y in data[4:]:
+        jitted(x, y)
+    assert all(np.array_equal(a, b) for a, b in zip(params_of(model_a), params_of(model_c)))
+    state = next(iter(opt_c.state.values()))
+    assert isinstance(state["step"], mg.Tensor) and float(state["step"]) == 8.0

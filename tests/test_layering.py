@@ -1,6 +1,9 @@
 """The layers of minigrad, checked on every module's imports (parsed, not run).
 
-    core (tensor, autograd, ops, device helpers)  →  nn, optim, data  →  train, viz, serialization  →  cli
+    core (tensor, autograd, ops, device helpers)  →  nn, optim, data  →  jit, viz, serialization  →  train  →  cli
+
+(``jit`` captures whole training steps, so it sits above nn and optim; ``train`` may run its steps
+through it.)
 
 A layer imports only from layers to its left (and from itself), and no module imports a private
 (``_underscore``) module or name from another package: what the packages need from the core is its
@@ -20,14 +23,15 @@ ROOT = Path(__file__).resolve().parents[1] / "minigrad"
 #: backend.py, dtypes.py, random.py...) form the core together with autograd and ops.
 CORE = {"", "autograd", "ops"}
 FORBIDDEN = {
-    **{p: {"nn", "optim", "data", "train", "viz", "cli", "serialization", "utils"} for p in CORE},
-    "nn": {"optim", "data", "train", "viz", "cli", "serialization", "utils"},
-    "optim": {"nn", "data", "train", "viz", "cli", "serialization", "utils"},
-    "data": {"nn", "optim", "train", "viz", "cli", "serialization"},
-    "viz": {"data", "train", "cli", "utils"},
+    **{p: {"nn", "optim", "data", "train", "viz", "cli", "serialization", "utils", "jit"} for p in CORE},
+    "nn": {"optim", "data", "train", "viz", "cli", "serialization", "utils", "jit"},
+    "optim": {"nn", "data", "train", "viz", "cli", "serialization", "utils", "jit"},
+    "data": {"nn", "optim", "train", "viz", "cli", "serialization", "jit"},
+    "viz": {"data", "train", "cli", "utils", "jit"},
+    "jit": {"train", "cli", "data", "serialization", "utils"},
     "train": {"cli", "viz"},
-    "serialization": {"train", "viz", "cli", "data"},
-    "utils": {"train", "viz", "cli"},
+    "serialization": {"train", "viz", "cli", "data", "jit"},
+    "utils": {"train", "viz", "cli", "jit"},
 }
 #: Modules at the top of the package that belong to a higher layer than the core.
 TOP_LEVEL_LAYERS = {"serialization": "serialization", "cli": "cli", "__main__": "cli"}

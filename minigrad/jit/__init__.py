@@ -177,6 +177,15 @@ class JitFunction:
         self.traces += 1
         return _outputs_as_tensors(graph.output_structure, outputs)
 
+    def draw(self, path: Any, format: str | None = None) -> Any:
+        """Picture of the most recently used CPU program (svg, png, pdf or dot; see
+        :mod:`minigrad.jit.picture`); returns the path written."""
+        from .picture import draw_program
+        for entry in reversed(self.entries.values()):
+            if isinstance(entry.program, Program):
+                return draw_program(entry.program, path, format)
+        raise RuntimeError("mg.jit: nothing captured on the CPU yet to draw (a step is captured on its second call)")
+
     # -- the eager calls ---------------------------------------------------------------------
     def _warm_up(self, args: tuple) -> tuple:
         parts = StepParts()

@@ -177,6 +177,8 @@ class Program:
     restores: list = field(default_factory=list)  # (array, its value before the step)
     plan: BufferPlan | None = None
     instructions: list = field(default_factory=list)  # the recorded calls, for docs and pictures
+    values: list = field(default_factory=list)        # the trace's values those calls refer to
+    output_values: list = field(default_factory=list)
 
     def run(self, inputs: list) -> list:
         copyto = numpy.copyto
@@ -272,7 +274,7 @@ def build_program(recorder: Recorder, input_values: list, output_values: list, h
         else:
             calls.append(functools.partial(_copy_into, buffer, ins.fn, args, kwargs))
     program = Program([resolved[v] for v in input_values], calls, [resolved[v] for v in output_values],
-                      restores, plan, list(recorder.instructions))
+                      restores, plan, list(recorder.instructions), list(values), list(output_values))
     return program
 
 
