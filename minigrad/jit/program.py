@@ -36,8 +36,7 @@ ndarray = numpy.ndarray
 
 #: Calls that take ``out=`` for a result of the shape and dtype they would allocate.
 _OUT_FUNCTIONS = {numpy.dot, numpy.take, numpy.clip, numpy.sum, numpy.mean, numpy.prod, numpy.max, numpy.min,
-                  numpy.concatenate, numpy.einsum, numpy.cumsum, numpy.argmax, numpy.argmin, numpy.where}
-_OUT_FUNCTIONS.discard(numpy.where)  # (where has no out=)
+                  numpy.concatenate, numpy.einsum, numpy.cumsum, numpy.argmax, numpy.argmin}
 _OUT_BY_NAME = {numpy.maximum, numpy.minimum}  # (a positional out is deprecated for these two)
 _OUT_METHODS = {ndarray.argmax, ndarray.argmin, ndarray.take, ndarray.dot}
 
