@@ -20,7 +20,7 @@ How it works (docs/jit.md has the whole story):
   ``max_programs`` of them: a last partial batch or ``eval()`` gets its own); the modules'
   ``training`` flags, grad mode, each optimizer's hyper-parameters (a scheduler's new ``lr``) and
   parameter lists, and the identity of every state array must be what the trace saw, or the step
-  is traced again.
+  is traced again (after a new eager warm-up where parameters or state arrays changed).
 * **CUDA.**  On CUDA arrays the eager step itself is captured into a CUDA Graph
   (:mod:`minigrad.jit.cuda_graph`) and launched with one call.
 """
@@ -96,21 +96,26 @@ class Guard:
                    [(o, len(o.param_groups)) for o in parts.optimizers])
 
     def holds(self) -> bool:
-        if GradMode.enabled != self.grad_enabled:
-            return False
-        for m, training in self.modes:
-            if m.training != training:
-                return False
+        return self.broken() is None
+
+    def broken(self) -> str | None:
+        """None while everything holds; else "settings" (a mode, grad mode or hyper-parameter
+        changed: the step itself is the same, a new trace suffices) or "state" (arrays or
+        parameters changed: new state may have to be made by an eager step first)."""
         for t, a in self.arrays:
             if t._data is not a:
-                return False
+                return "state"
         for o, n in self.group_counts:
             if len(o.param_groups) != n:
-                return False
+                return "state"
+        settings = GradMode.enabled != self.grad_enabled
+        for m, training in self.modes:
+            settings = settings or m.training != training
         for group, hyper, ids in self.hyper:
-            if _hyper(group) != hyper or tuple(id(p) for p in group["params"]) != ids:
-                return False
-        return True
+            if tuple(id(p) for p in group["params"]) != ids:
+                return "state"
+            settings = settings or _hyper(group) != hyper
+        return "settings" if settings else None
 
 
 def _hyper(group: dict) -> dict:
@@ -150,11 +155,14 @@ class JitFunction:
         else:
             self.entries.move_to_end(key)
         if entry.program is not None:
-            if entry.guard.holds():
+            broken = entry.guard.broken()
+            if broken is None:
                 entry.replays += 1
                 outputs = entry.program.run([a._data for a in args])
                 return _outputs_as_tensors(entry.program.output_structure, outputs)
-            entry.program, entry.eager_calls = None, 0  # something the trace assumed changed: warm up, trace again
+            entry.program = None  # something the trace assumed changed: trace again
+            if broken == "state":
+                entry.eager_calls = 0  # warm up first: new parameters need their optimizer state
         if entry.eager_calls < self.warmup:
             entry.eager_calls += 1
             entry.parts, result = self._warm_up(args)
