@@ -177,8 +177,10 @@ def adam_update_cuda_fused(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any,
     numbers, so nothing is read back from the GPU)."""
     kernel = cuda_kernel("adam", *_adam_kernel_text(amsgrad, maximize, decoupled_weight_decay))
     state = (exp_avg, exp_avg_sq, max_exp_avg_sq) if amsgrad else (exp_avg, exp_avg_sq)
-    # (with capturable=True, step is a 0-d device array and so are the corrections: no host read)
-    kernel(grad, lr, beta1, beta2, eps, weight_decay, 1 - beta1**step, 1 - beta2**step, param, *state)
+    bc1, bc2 = 1 - beta1**step, 1 - beta2**step
+    if not isinstance(step, int):  # capturable: 0-d device arrays, in the kernel's float64 (no host read)
+        bc1, bc2 = bc1.astype("float64"), bc2.astype("float64")
+    kernel(grad, lr, beta1, beta2, eps, weight_decay, bc1, bc2, param, *state)
 
 
 Adam.update_forms = UpdateForms(plain=adam_update, chunked=adam_update_chunked, cuda_fused=adam_update_cuda_fused)
