@@ -27,7 +27,6 @@ How it works (docs/jit.md has the whole story):
 from __future__ import annotations
 
 import functools
-import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -40,7 +39,7 @@ from ..devices import is_cuda_array
 from ..nn.module import Module, register_module_forward_pre_hook
 from ..optim.optimizer import Optimizer, register_optimizer_step_pre_hook, thread_scratch
 from ..tensor import Tensor, make_tensor
-from .program import Program, build_program
+from .program import Program, build_program, join_result, split_result
 from .trace import CaptureError, DrawRecorder, Recorder, TracedArray
 
 __all__ = ["CaptureError", "JitFunction", "cuda_graphs_available", "jit"]
@@ -80,7 +79,7 @@ class StepParts:
 
 @dataclass
 class Guard:
-    """What a program assumed besides its input signature; ``holds()`` checks it cheaply."""
+    """What a program assumed besides its input signature; ``broken()`` checks it cheaply."""
 
     modes: list  # (module, training)
     hyper: list  # (group dict, {name: value} without params, tuple of param ids)
@@ -94,9 +93,6 @@ class Guard:
                    [(g, _hyper(g), tuple(id(p) for p in g["params"])) for o in parts.optimizers for g in o.param_groups],
                    [(t, t._data) for t in parts.state_tensors()], GradMode.enabled,
                    [(o, len(o.param_groups)) for o in parts.optimizers])
-
-    def holds(self) -> bool:
-        return self.broken() is None
 
     def broken(self) -> str | None:
         """None while everything holds; else "settings" (a mode, grad mode or hyper-parameter
@@ -325,34 +321,22 @@ def _signature(args: tuple, fn: Callable) -> tuple:
 def _flatten_outputs(result: Any, recorder: Recorder) -> tuple:
     """(structure, value numbers, trace-time arrays) of what the step returned: a tensor, a tuple or
     list of tensors, or None."""
-    if result is None:
-        return None, [], []
-    single = isinstance(result, Tensor)
-    items = [result] if single else list(result)
-    values, arrays = [], []
+    structure, items = split_result(result)
     for item in items:
         if not isinstance(item, Tensor) or type(item._data) is not TracedArray:
             raise CaptureError("mg.jit: a step must return tensors it computed (or nothing), got "
                                f"{type(item).__name__}")
-        values.append(item._data._value)
-        arrays.append(recorder.values[item._data._value].array)
-    return ("one" if single else type(result)), values, arrays
+    return structure, [t._data._value for t in items], [recorder.values[t._data._value].array for t in items]
 
 
 def _detached(result: Any) -> Any:
     """What an eager call returned, as a replay returns it: detached copies."""
-    if result is None:
-        return None
-    if isinstance(result, Tensor):
-        return make_tensor(result._data.copy(), False, None)
-    return type(result)(make_tensor(t._data.copy(), False, None) for t in result)
+    structure, items = split_result(result)
+    return join_result(structure, [make_tensor(t._data.copy(), False, None) for t in items])
 
 
 def _outputs_as_tensors(structure: Any, arrays: list) -> Any:
-    if structure is None:
-        return None
-    tensors = [make_tensor(a, False, None) for a in arrays]
-    return tensors[0] if structure == "one" else structure(tensors)
+    return join_result(structure, [make_tensor(a, False, None) for a in arrays])
 
 
 def jit(fn: Callable | None = None, *, max_programs: int = 8, warmup: int = 1) -> Any:

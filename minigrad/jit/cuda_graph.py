@@ -32,7 +32,8 @@ import traceback
 from typing import Any, Callable
 
 from .. import devices
-from ..tensor import Tensor, make_tensor
+from ..tensor import make_tensor
+from .program import split_result
 from .trace import CaptureError, _PACKAGE_DIR
 
 
@@ -95,12 +96,8 @@ class CudaGraphStep:
                                    "a tensor) and allocations outside the warmed pool are not allowed while "
                                    "capturing") from e
             self.graph = self.stream.end_capture()
-        if result is None:
-            self.output_structure, self.outputs = None, []
-        elif isinstance(result, Tensor):
-            self.output_structure, self.outputs = "one", [result._data]
-        else:
-            self.output_structure, self.outputs = type(result), [t._data for t in result]
+        self.output_structure, items = split_result(result)
+        self.outputs = [t._data for t in items]
         return self.run([a._data for a in args])
 
     def run(self, arrays: list) -> list:

@@ -30,7 +30,8 @@ from typing import Any, Callable
 
 import numpy
 
-from .trace import CaptureError, Instruction, Recorder, Ref
+from ..tensor import Tensor
+from .trace import CaptureError, Recorder, Ref
 
 ndarray = numpy.ndarray
 
@@ -127,10 +128,11 @@ def copies_to_skip(recorder: Recorder, live: dict, fixed: set) -> dict:
     return skips
 
 
-def plan_buffers(recorder: Recorder, fixed: set, skips: dict | None = None) -> BufferPlan:
+def plan_buffers(recorder: Recorder, fixed: set, skips: dict | None = None, live: dict | None = None) -> BufferPlan:
     """Give each storage its replay array, sharing buffers where lives do not overlap (and the
-    sources of ``skips``, see :func:`copies_to_skip`, the buffer of their copy)."""
-    live = liveness(recorder, fixed)
+    sources of ``skips``, see :func:`copies_to_skip`, the buffer of their copy).  ``live``:
+    :func:`liveness` of ``recorder`` and ``fixed``, when the caller has it already."""
+    live = dict(live) if live is not None else liveness(recorder, fixed)
     storages = recorder.storages
     buffer_of = {s: st.owner for s, st in enumerate(storages)}
     shared_with: dict = {s: None for s in range(len(storages))}
@@ -178,6 +180,7 @@ class Program:
     instructions: list = field(default_factory=list)  # the recorded calls, for docs and pictures
     values: list = field(default_factory=list)        # the trace's values those calls refer to
     output_values: list = field(default_factory=list)
+    output_structure: Any = None  # how the step returned its outputs (see split_result)
 
     def run(self, inputs: list) -> list:
         copyto = numpy.copyto
@@ -198,6 +201,23 @@ def _same_view(view: ndarray, owner: ndarray, buffer: ndarray) -> ndarray:
     return ndarray(view.shape, view.dtype, buffer=buffer, offset=offset, strides=view.strides)
 
 
+def split_result(result: Any) -> tuple:
+    """(structure, tensors) of what a step returned: None and [] for nothing, "one" and [t] for one
+    tensor, else the tuple or list type and its items; :func:`join_result` undoes it."""
+    if result is None:
+        return None, []
+    if isinstance(result, Tensor):
+        return "one", [result]
+    return type(result), list(result)
+
+
+def join_result(structure: Any, items: list) -> Any:
+    """The inverse of :func:`split_result`, with ``items`` in place of the tensors."""
+    if structure is None:
+        return None
+    return items[0] if structure == "one" else structure(items)
+
+
 def _copy_into(buffer: ndarray, fn: Callable, args: tuple, kwargs: dict) -> None:
     numpy.copyto(buffer, fn(*args, **kwargs), casting="unsafe")
 
@@ -212,8 +232,9 @@ def build_program(recorder: Recorder, input_values: list, output_values: list, h
     values, storages = recorder.values, recorder.storages
     fixed = {s for s, st in enumerate(storages) if st.kind in ("input", "state", "external")}
     fixed |= {values[v].storage for v in output_values} | held
-    skips = copies_to_skip(recorder, liveness(recorder, fixed), fixed)
-    plan = plan_buffers(recorder, fixed, skips)
+    live = liveness(recorder, fixed)
+    skips = copies_to_skip(recorder, live, fixed)
+    plan = plan_buffers(recorder, fixed, skips, live)
 
     resolved: dict = {}
 

@@ -155,11 +155,7 @@ class Recorder:
             self.instructions.append(Instruction(fn, ref_args, ref_kwargs, "compute", value, value, where))
             return given
         storage = self.storage_for(result)
-        if storage is not None and _shares_input(result, real_args, real_kwargs):
-            traced = self.add_value(result, storage, "view")
-            self.instructions.append(Instruction(fn, ref_args, ref_kwargs, "view", traced._value, None, where))
-            return traced
-        if storage is not None:  # returned one of its inputs unchanged (e.g. astype(copy=False))
+        if storage is not None:  # a view of an input, or the input itself (astype(copy=False))
             traced = self.add_value(result, storage, "view")
             self.instructions.append(Instruction(fn, ref_args, ref_kwargs, "view", traced._value, None, where))
             return traced
@@ -264,31 +260,32 @@ def _host_read(what: str) -> CaptureError:
 
 
 # -- the traced array -------------------------------------------------------------------------------------
-def _passthrough(method: str) -> Callable:
+def _method(name: str, while_recording: Callable) -> Callable:
+    """ndarray's method ``name`` for a traced array: ``while_recording(self, real_method, args,
+    kwargs)`` during the trace; the plain method on the real array once the trace is over."""
+    real_method = getattr(ndarray, name)
+
+    def method(self: "TracedArray", *args: Any, **kwargs: Any) -> Any:
+        recorder = self._recorder
+        if not recorder.active:
+            return real_method(recorder.values[self._value].array, *args, **kwargs)
+        return while_recording(self, real_method, args, kwargs)
+
+    method.__name__ = name
+    return method
+
+
+def _passthrough(name: str) -> Callable:
     """A method that reaches neither __array_ufunc__ nor __array_function__, recorded."""
-    real_method = getattr(ndarray, method)
-
-    def recorded(self: "TracedArray", *args: Any, **kwargs: Any) -> Any:
-        recorder = self._recorder
-        if not recorder.active:
-            return real_method(recorder.values[self._value].array, *args, **kwargs)
-        return recorder.record(real_method, (self,) + args, kwargs)
-
-    recorded.__name__ = method
-    return recorded
+    return _method(name, lambda self, real, args, kwargs: self._recorder.record(real, (self,) + args, kwargs))
 
 
-def _host_reader(what: str) -> Callable:
-    real_method = getattr(ndarray, what)
+def _host_reader(name: str) -> Callable:
+    """A method that hands a value to Python: refused during the trace."""
+    def refuse(self: "TracedArray", real: Callable, args: tuple, kwargs: dict) -> Any:
+        raise _host_read(f"`{name}` on an array of shape {tuple(self.shape)}")
 
-    def refuse(self: "TracedArray", *args: Any, **kwargs: Any) -> Any:
-        recorder = self._recorder
-        if not recorder.active:
-            return real_method(recorder.values[self._value].array, *args, **kwargs)
-        raise _host_read(f"`{what}` on an array of shape {tuple(self.shape)}")
-
-    refuse.__name__ = what
-    return refuse
+    return _method(name, refuse)
 
 
 class TracedArray(ndarray):
